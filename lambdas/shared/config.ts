@@ -1,0 +1,40 @@
+/**
+ * Names shared by the stack (which sets them) and the indexer (which reads them), so that a
+ * renamed variable or metric fails the type check instead of a deployment.
+ */
+
+/** Environment variables the indexer construct sets on the function. */
+export const ENV = {
+  tableName: 'TABLE_NAME',
+  alertTopicArn: 'ALERT_TOPIC_ARN',
+  /** Comma-separated event sources to index. */
+  indexedSources: 'INDEXED_SOURCES',
+  /** Days to keep indexed events; absent or empty means keep forever. */
+  retentionDays: 'RETENTION_DAYS',
+} as const;
+
+/** The event sources indexed when nothing else is configured. */
+export const DEFAULT_INDEXED_SOURCES: readonly string[] = ['glacier.amazonaws.com', 'support.amazonaws.com'];
+
+/** Powertools service name and CloudWatch metrics namespace. */
+export const SERVICE_NAME = 'trail-index';
+export const METRICS_NAMESPACE = 'TrailIndex';
+
+/**
+ * Metrics the indexer emits through Powertools Metrics, and the dashboard plots.
+ * All are emitted with the single dimension `service` = {@link SERVICE_NAME}, except
+ * `EventsIndexed`, which adds `eventSource`.
+ */
+export const METRIC = {
+  filesProcessed: 'LogFilesProcessed',
+  filesSkipped: 'LogFilesSkipped',
+  filesFailed: 'LogFilesFailed',
+  notificationsSkipped: 'NotificationsSkipped',
+  recordsScanned: 'RecordsScanned',
+  eventsIndexed: 'EventsIndexed',
+  alertsPublished: 'AlertsPublished',
+  writeRetries: 'WriteRetries',
+} as const;
+
+/** Dimension added to {@link METRIC.eventsIndexed}. */
+export const EVENT_SOURCE_DIMENSION = 'eventSource';

@@ -1,0 +1,148 @@
+/**
+ * The one definition of the index table: key names, secondary indexes, key builders and the
+ * attributes every indexed event carries. The CDK table, the indexer, the CLI and local mode all
+ * import it, so the table that is deployed and the table that is queried cannot drift apart.
+ *
+ * Layout (single table, entities own their prefixes):
+ *
+ * | entity       | pk                   | sk              | GSI keys                                  |
+ * |--------------|----------------------|-----------------|-------------------------------------------|
+ * | indexed event| `EVENT#<eventID>`    | `EVENT`         | all four below, sort key `ts`             |
+ * | alert marker | `EVENT#<eventID>`    | `ALERT#<rule>`  | none (sparse: never in a GSI)             |
+ *
+ * Every GSI sorts on `ts` = `<eventTime>#<eventID>`: ISO-8601 sorts by time, and the eventID suffix
+ * keeps two events of the same second apart. Query with `ScanIndexForward: false` for newest first.
+ */
+
+/** Partition key of the base table. */
+export const PARTITION_KEY = 'pk';
+/** Sort key of the base table. */
+export const SORT_KEY = 'sk';
+/** Sort key of every GSI: `<eventTime>#<eventID>`. */
+export const TIME_KEY = 'ts';
+/** Epoch seconds after which DynamoDB may delete the item; absent when retention is "keep". */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** The questions the index answers, each served by one GSI. */
+export type IndexName = 'byResource' | 'byPrincipal' | 'byAction' | 'byLocation';
+
+export interface IndexDefinition {
+  readonly indexName: IndexName;
+  /** GSI partition key attribute. */
+  readonly partitionKey: string;
+  /** GSI sort key attribute (always {@link TIME_KEY}). */
+  readonly sortKey: string;
+  /** What a user asks with it. */
+  readonly description: string;
+}
+
+export const INDEXES: Readonly<Record<IndexName, IndexDefinition>> = {
+  byResource: {
+    indexName: 'byResource',
+    partitionKey: 'resourcePk',
+    sortKey: TIME_KEY,
+    description: 'a Glacier vault (account + region + vault name) or a Support case id',
+  },
+  byPrincipal: {
+    indexName: 'byPrincipal',
+    partitionKey: 'principalPk',
+    sortKey: TIME_KEY,
+    description: 'a principal: its ARN, or for AWS services the invokedBy service name',
+  },
+  byAction: {
+    indexName: 'byAction',
+    partitionKey: 'actionPk',
+    sortKey: TIME_KEY,
+    description: 'a service and event name, e.g. glacier.amazonaws.com DeleteVault',
+  },
+  byLocation: {
+    indexName: 'byLocation',
+    partitionKey: 'locationPk',
+    sortKey: TIME_KEY,
+    description: 'an account and region',
+  },
+};
+
+/**
+ * Summary attributes of an indexed event: what the GSIs project and what the CLI prints.
+ * The original record (`record` / `recordGz` / `recordRef`) is deliberately not projected: it is
+ * the bulk of the item, and `--full` fetches it from the base table.
+ */
+export interface IndexedEventSummary {
+  readonly eventID: string;
+  readonly eventTime: string;
+  readonly eventSource: string;
+  readonly eventName: string;
+  readonly awsRegion: string;
+  readonly recipientAccountId: string;
+  /** ARN of the caller; for `AWSService` callers the `invokedBy` service; else the best identifier known. */
+  readonly principal: string;
+  /** `userIdentity.type`, e.g. `IAMUser`, `AssumedRole`, `AWSService`. */
+  readonly principalType: string;
+  readonly accessKeyId?: string;
+  /** `sessionContext.attributes.mfaAuthenticated`, as CloudTrail reports it. */
+  readonly mfaAuthenticated?: boolean;
+  readonly sourceIPAddress?: string;
+  readonly userAgent?: string;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  readonly vaultName?: string;
+  /** Glacier's account id, with CloudTrail's `-` normalised to the record's account. */
+  readonly vaultAccountId?: string;
+  readonly caseId?: string;
+  readonly readOnly?: boolean;
+  /** Bucket and key of the log file the event was read from. */
+  readonly logBucket: string;
+  readonly logKey: string;
+  /** When the indexer wrote the item (ISO-8601). */
+  readonly indexedAt: string;
+}
+
+/** Attributes projected into every GSI besides the keys. */
+export const PROJECTED_ATTRIBUTES: readonly (keyof IndexedEventSummary)[] = [
+  'eventID',
+  'eventTime',
+  'eventSource',
+  'eventName',
+  'awsRegion',
+  'recipientAccountId',
+  'principal',
+  'principalType',
+  'accessKeyId',
+  'mfaAuthenticated',
+  'sourceIPAddress',
+  'userAgent',
+  'errorCode',
+  'errorMessage',
+  'vaultName',
+  'vaultAccountId',
+  'caseId',
+  'readOnly',
+  'logBucket',
+  'logKey',
+  'indexedAt',
+];
+
+/** Key builders. Each entity owns its prefix; nothing else concatenates keys. */
+export const keys = {
+  event: (eventID: string) => ({ [PARTITION_KEY]: `EVENT#${eventID}`, [SORT_KEY]: 'EVENT' }),
+  alertMarker: (eventID: string, ruleId: string) => ({
+    [PARTITION_KEY]: `EVENT#${eventID}`,
+    [SORT_KEY]: `ALERT#${ruleId}`,
+  }),
+  time: (eventTime: string, eventID: string) => `${eventTime}#${eventID}`,
+  vault: (accountId: string, region: string, vaultName: string) =>
+    `VAULT#${accountId}#${region}#${vaultName}`,
+  supportCase: (caseId: string) => `CASE#${caseId}`,
+  principal: (principal: string) => `PRINCIPAL#${principal}`,
+  action: (eventSource: string, eventName: string) => `ACTION#${eventSource}#${eventName}`,
+  location: (accountId: string, region: string) => `LOCATION#${accountId}#${region}`,
+} as const;
+
+/**
+ * Bounds of a time range on {@link TIME_KEY}, inclusive. `~` sorts after every character an
+ * eventID uses, so `until` includes events of that very instant.
+ */
+export function timeRange(since?: string, until?: string): { lower: string; upper: string } {
+  return { lower: since ?? '0000', upper: `${until ?? '9999'}~` };
+}
