@@ -38,3 +38,18 @@ export const METRIC = {
 
 /** Dimension added to {@link METRIC.eventsIndexed}. */
 export const EVENT_SOURCE_DIMENSION = 'eventSource';
+
+/** The stack's default name; the CLI finds a deployment by it. */
+export const DEFAULT_STACK_NAME = 'TrailIndexStack';
+
+/** CloudFormation output keys of the stack, read by the CLI (`--stack NAME`). */
+export const STACK_OUTPUT = {
+  logBucketName: 'LogBucketName',
+  trailArn: 'TrailArn',
+  deliveryTopicArn: 'DeliveryTopicArn',
+  alertTopicArn: 'AlertTopicArn',
+  tableName: 'IndexTableName',
+  subscriptionDlqUrl: 'SubscriptionDeadLetterQueueUrl',
+  failureDestinationQueueUrl: 'FailureDestinationQueueUrl',
+  indexerFunctionName: 'IndexerFunctionName',
+} as const;

@@ -146,3 +146,44 @@ export const keys = {
 export function timeRange(since?: string, until?: string): { lower: string; upper: string } {
   return { lower: since ?? '0000', upper: `${until ?? '9999'}~` };
 }
+
+/** The attribute definitions and GSIs of the table, in the shape CreateTable and CDK both take. */
+export const TABLE_SHAPE = {
+  partitionKey: PARTITION_KEY,
+  sortKey: SORT_KEY,
+  indexes: Object.values(INDEXES),
+  projectedAttributes: PROJECTED_ATTRIBUTES,
+} as const;
+
+/**
+ * CreateTable input for local mode and tests: the same keys and indexes as the CDK table.
+ * Structurally typed so that this module needs no SDK import (it is bundled into the Lambda).
+ */
+export function createTableInput(tableName: string) {
+  const keyAttributes = [
+    PARTITION_KEY,
+    SORT_KEY,
+    TIME_KEY,
+    ...Object.values(INDEXES).map((i) => i.partitionKey),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [...new Set(keyAttributes)].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S' as const,
+    })),
+    KeySchema: [
+      { AttributeName: PARTITION_KEY, KeyType: 'HASH' as const },
+      { AttributeName: SORT_KEY, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: Object.values(INDEXES).map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...PROJECTED_ATTRIBUTES] },
+    })),
+  };
+}
