@@ -1,0 +1,403 @@
+/**
+ * `trail-index redrive`: reprocesses the notifications that the pipeline could not index.
+ *
+ * Two queues hold them:
+ * - the indexer's asynchronous-invocation failure destination: each body is a Lambda invocation
+ *   record, `{ version, timestamp, requestContext: { requestId, functionArn, condition,
+ *   approximateInvokeCount }, requestPayload: <the SNSEvent>, responseContext, responsePayload:
+ *   { errorType, errorMessage, ... } }`;
+ * - the SNS subscription's dead-letter queue: each body is the SNS notification envelope as SNS
+ *   would have delivered it (`Type: Notification`, `MessageId`, `TopicArn`, `Message`, ...).
+ *
+ * Messages are recognised by shape, not by queue. Each event goes through the same handler as the
+ * Lambda. A message is deleted only after the handler succeeded; the rest are made visible again at
+ * the end of the run (not at once, or this run would receive them again) and reported with why.
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  Message,
+  MessageAttributeValue,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { snsRecordFromSqsBody } from './sns-bridge';
+
+/** Which queue a message came from, for the report. */
+export type QueueRole = 'failure-destination' | 'subscription-dlq';
+
+export const QUEUE_LABEL: Readonly<Record<QueueRole, string>> = {
+  'failure-destination': 'failure destination',
+  'subscription-dlq': 'subscription dead-letter queue',
+};
+
+export interface RedriveQueue {
+  readonly role: QueueRole;
+  readonly url: string;
+}
+
+/** The parts of the indexer's per-file result that redrive reports. */
+export interface HandledFile {
+  readonly key: string;
+  readonly status: 'indexed' | 'skipped' | 'failed';
+  readonly reason?: string;
+  readonly eventsIndexed: number;
+  readonly alertsPublished: number;
+}
+
+/** The parts of the indexer's notification summary that redrive reports. */
+export interface HandledNotification {
+  readonly files: readonly HandledFile[];
+}
+
+export interface RedriveDeps {
+  /** An SQS client; with queue URLs from a stack, build it with `useQueueUrlAsEndpoint: false`. */
+  readonly sqs: SQSClient;
+  /**
+   * The indexer's handler. It resolves with the summary, or throws; an error that carries the
+   * summary (`summary.files`) lets the report name each failed file and its reason.
+   */
+  readonly handle: (event: SNSEvent) => Promise<HandledNotification>;
+}
+
+export interface RedriveOptions {
+  readonly queues: readonly RedriveQueue[];
+  /** Receive and report, change nothing. */
+  readonly dryRun?: boolean;
+  /** Messages to handle in this run, over all queues. @default unlimited */
+  readonly max?: number;
+  /**
+   * How long a received message stays invisible: long enough for the whole run, since failed
+   * messages are released only at its end. @default 900 (the Lambda maximum timeout)
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Long polling on each receive; the last, empty receive waits this long. @default 2 */
+  readonly waitTimeSeconds?: number;
+}
+
+/** A message body, recognised. */
+export type ParsedMessage =
+  | {
+      readonly kind: 'invocation-record';
+      readonly event: SNSEvent;
+      readonly requestId?: string;
+      readonly condition?: string;
+      readonly approximateInvokeCount?: number;
+      /** Why the Lambda failed, from `responsePayload`. */
+      readonly lastError?: string;
+    }
+  | { readonly kind: 'sns-notification'; readonly event: SNSEvent; readonly lastError?: string }
+  | { readonly kind: 'unrecognised'; readonly reason: string };
+
+export type RedriveStatus = 'redriven' | 'failed' | 'unrecognised' | 'pending';
+
+export interface RedriveOutcome {
+  readonly queue: QueueRole;
+  readonly messageId: string;
+  readonly kind: ParsedMessage['kind'];
+  /** `redriven`: handled and deleted. `failed`/`unrecognised`: left in the queue. `pending`: dry run. */
+  readonly status: RedriveStatus;
+  /** The log files the notification names. */
+  readonly keys: readonly string[];
+  /** Why the original delivery failed, when the message says. */
+  readonly lastError?: string;
+  /** Why it is still failing (or unrecognised). */
+  readonly reason?: string;
+  /** Per-file failures of this attempt. */
+  readonly failedFiles: readonly { key: string; reason: string }[];
+  readonly eventsIndexed: number;
+  readonly alertsPublished: number;
+  readonly receiveCount?: number;
+}
+
+export interface RedriveReport {
+  readonly dryRun: boolean;
+  readonly outcomes: readonly RedriveOutcome[];
+  readonly redriven: number;
+  readonly stillFailing: number;
+  readonly unrecognised: number;
+  /** Whether `max` stopped the run before the queues were empty. */
+  readonly truncated: boolean;
+}
+
+export class RedriveError extends Error {
+  override readonly name = 'RedriveError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export async function runRedrive(deps: RedriveDeps, options: RedriveOptions): Promise<RedriveReport> {
+  const max = options.max ?? Number.POSITIVE_INFINITY;
+  if (!(max >= 1)) throw new RedriveError(`max must be at least 1, not ${max}`);
+  const visibilityTimeout = options.visibilityTimeoutSeconds ?? 900;
+  const waitTime = options.waitTimeSeconds ?? 2;
+  const dryRun = options.dryRun === true;
+  const outcomes: RedriveOutcome[] = [];
+  let truncated = false;
+
+  for (const queue of options.queues) {
+    // Receipt handles of messages to release at the end, by message id (a later receive's handle wins).
+    const keep = new Map<string, string>();
+    const seen = new Set<string>();
+    try {
+      for (;;) {
+        if (outcomes.length >= max) {
+          truncated = true;
+          break;
+        }
+        const { Messages = [] } = await deps.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queue.url,
+            MaxNumberOfMessages: Math.min(10, max - outcomes.length),
+            VisibilityTimeout: visibilityTimeout,
+            WaitTimeSeconds: waitTime,
+            MessageAttributeNames: ['All'],
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+        );
+        if (Messages.length === 0) break;
+        let fresh = 0;
+        for (const message of Messages) {
+          const id = message.MessageId ?? '';
+          if (seen.has(id)) {
+            // Its visibility ran out during this run: already reported, only release it again.
+            if (message.ReceiptHandle !== undefined) keep.set(id, message.ReceiptHandle);
+            continue;
+          }
+          seen.add(id);
+          fresh += 1;
+          if (outcomes.length >= max) {
+            if (message.ReceiptHandle !== undefined) keep.set(id, message.ReceiptHandle);
+            truncated = true;
+            continue;
+          }
+          const outcome = await redriveMessage(deps, queue, message, dryRun);
+          outcomes.push(outcome);
+          if (outcome.status !== 'redriven' && message.ReceiptHandle !== undefined) {
+            keep.set(id, message.ReceiptHandle);
+          }
+        }
+        if (fresh === 0) break;
+      }
+    } finally {
+      await release(deps.sqs, queue.url, keep);
+    }
+  }
+
+  return {
+    dryRun,
+    outcomes,
+    redriven: outcomes.filter((o) => o.status === 'redriven').length,
+    stillFailing: outcomes.filter((o) => o.status === 'failed').length,
+    unrecognised: outcomes.filter((o) => o.status === 'unrecognised').length,
+    truncated,
+  };
+}
+
+async function redriveMessage(
+  deps: RedriveDeps,
+  queue: RedriveQueue,
+  message: Message,
+  dryRun: boolean,
+): Promise<RedriveOutcome> {
+  const parsed = parseRedriveMessage(message.Body, message.MessageAttributes);
+  const receiveCount = Number(message.Attributes?.ApproximateReceiveCount);
+  const base = {
+    queue: queue.role,
+    messageId: message.MessageId ?? '(no id)',
+    kind: parsed.kind,
+    failedFiles: [],
+    eventsIndexed: 0,
+    alertsPublished: 0,
+    ...(Number.isFinite(receiveCount) ? { receiveCount } : {}),
+  };
+  if (parsed.kind === 'unrecognised') {
+    return { ...base, status: 'unrecognised', keys: [], reason: parsed.reason };
+  }
+  const withEvent = {
+    ...base,
+    keys: keysOf(parsed.event),
+    ...(parsed.lastError === undefined ? {} : { lastError: parsed.lastError }),
+  };
+  if (dryRun) return { ...withEvent, status: 'pending' };
+
+  let summary: HandledNotification;
+  try {
+    summary = await deps.handle(parsed.event);
+  } catch (err) {
+    const files = summaryOf(err)?.files ?? [];
+    const failedFiles = files
+      .filter((f) => f.status === 'failed')
+      .map((f) => ({ key: f.key, reason: f.reason ?? 'unknown reason' }));
+    return {
+      ...withEvent,
+      ...totals(files),
+      status: 'failed',
+      reason: failedFiles.length > 0 ? `${failedFiles.length} file(s) failed` : messageOf(err),
+      failedFiles,
+    };
+  }
+  if (message.ReceiptHandle === undefined) {
+    return {
+      ...withEvent,
+      ...totals(summary.files),
+      status: 'failed',
+      reason: 'message has no receipt handle',
+    };
+  }
+  await deps.sqs.send(
+    new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle }),
+  );
+  return { ...withEvent, ...totals(summary.files), status: 'redriven' };
+}
+
+/** Recognises a message body: a Lambda invocation record, an SNS envelope, or neither. */
+export function parseRedriveMessage(
+  body: string | undefined,
+  attributes?: Record<string, MessageAttributeValue>,
+): ParsedMessage {
+  if (body === undefined) return { kind: 'unrecognised', reason: 'message has no body' };
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { kind: 'unrecognised', reason: `body is not JSON: ${preview(body)}` };
+  }
+  if (!isObject(value))
+    return { kind: 'unrecognised', reason: `body is not a JSON object: ${preview(body)}` };
+
+  if ('requestPayload' in value && isObject(value.requestContext)) {
+    const event = asSnsEvent(value.requestPayload);
+    if (event === undefined) {
+      return { kind: 'unrecognised', reason: 'invocation record whose requestPayload is not an SNS event' };
+    }
+    const context = value.requestContext;
+    const requestId = stringField(context, 'requestId');
+    const condition = stringField(context, 'condition');
+    const count = context.approximateInvokeCount;
+    const lastError = lambdaError(value.responsePayload);
+    return {
+      kind: 'invocation-record',
+      event,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...(condition === undefined ? {} : { condition }),
+      ...(typeof count === 'number' ? { approximateInvokeCount: count } : {}),
+      ...(lastError === undefined ? {} : { lastError }),
+    };
+  }
+
+  if (value.Type === 'Notification') {
+    let record: SNSEventRecord;
+    try {
+      record = snsRecordFromSqsBody(value);
+    } catch (err) {
+      return { kind: 'unrecognised', reason: `SNS envelope: ${messageOf(err)}` };
+    }
+    // SNS adds these attributes to the messages it dead-letters.
+    const code = attributes?.ErrorCode?.StringValue;
+    const text = attributes?.ErrorMessage?.StringValue;
+    const lastError = [code, text].filter((s) => s !== undefined && s !== '').join(': ');
+    return {
+      kind: 'sns-notification',
+      event: { Records: [record] },
+      ...(lastError === '' ? {} : { lastError }),
+    };
+  }
+
+  return {
+    kind: 'unrecognised',
+    reason: `neither a Lambda invocation record nor an SNS notification: ${preview(body)}`,
+  };
+}
+
+/** The S3 keys the notification names, for the report (the handler does the real parsing). */
+function keysOf(event: SNSEvent): string[] {
+  const keys: string[] = [];
+  for (const record of event.Records) {
+    try {
+      const message: unknown = JSON.parse(record.Sns.Message);
+      if (isObject(message) && Array.isArray(message.s3ObjectKey)) {
+        for (const key of message.s3ObjectKey) if (typeof key === 'string') keys.push(key);
+      }
+    } catch {
+      // Not JSON (e.g. CloudTrail's validation message): no keys to show.
+    }
+  }
+  return keys;
+}
+
+/** Narrows a Lambda `requestPayload` to an SNS event: `Records[]` each with `Sns.Message`. */
+function asSnsEvent(value: unknown): SNSEvent | undefined {
+  if (!isObject(value) || !Array.isArray(value.Records) || value.Records.length === 0) return undefined;
+  const ok = value.Records.every(
+    (r: unknown) => isObject(r) && isObject(r.Sns) && typeof r.Sns.Message === 'string',
+  );
+  return ok ? (value as unknown as SNSEvent) : undefined;
+}
+
+function lambdaError(payload: unknown): string | undefined {
+  if (!isObject(payload)) return typeof payload === 'string' ? payload : undefined;
+  const type = stringField(payload, 'errorType');
+  const message = stringField(payload, 'errorMessage');
+  const text = [type, message].filter((s) => s !== undefined && s !== '').join(': ');
+  return text === '' ? undefined : text;
+}
+
+/** The summary an `IndexingFailedError` carries, if the error has one. */
+function summaryOf(err: unknown): HandledNotification | undefined {
+  if (!isObject(err) || !isObject(err.summary) || !Array.isArray(err.summary.files)) return undefined;
+  const files = err.summary.files.filter(
+    (f: unknown): f is HandledFile =>
+      isObject(f) && typeof f.key === 'string' && typeof f.status === 'string',
+  );
+  return { files };
+}
+
+function totals(files: readonly HandledFile[]): { eventsIndexed: number; alertsPublished: number } {
+  return {
+    eventsIndexed: files.reduce((n, f) => n + (f.eventsIndexed ?? 0), 0),
+    alertsPublished: files.reduce((n, f) => n + (f.alertsPublished ?? 0), 0),
+  };
+}
+
+/** Makes kept messages visible again, ten per request (the SQS batch limit). */
+async function release(sqs: SQSClient, queueUrl: string, keep: Map<string, string>): Promise<void> {
+  const handles = [...keep.values()];
+  for (let i = 0; i < handles.length; i += 10) {
+    const batch = handles.slice(i, i + 10);
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((ReceiptHandle, n) => ({
+          Id: String(i + n),
+          ReceiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringField(object: Record<string, unknown>, field: string): string | undefined {
+  const value = object[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function preview(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > 80 ? `${flat.slice(0, 77)}...` : flat;
+}
+
+function messageOf(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.name !== 'Error' && !err.message.startsWith(err.name)
+    ? `${err.name}: ${err.message}`
+    : err.message;
+}
