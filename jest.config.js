@@ -5,5 +5,9 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  // One fauxqs + DynamoDB for the run (dynalite, or DynamoDB Local with
+  // TRAIL_INDEX_TEST_DYNAMODB=dynamodb-local); tests that need none ignore it.
+  globalSetup: '<rootDir>/test/harness/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/harness/global-teardown.mjs',
   testTimeout: 60000,
 };
