@@ -1,0 +1,49 @@
+/** Output of `query`: an aligned table for people, JSON lines for programs. */
+import { IndexedEventSummary, PROJECTED_ATTRIBUTES } from '../lambdas/shared/schema';
+import { shortServiceName } from './services';
+
+const COLUMNS = ['TIME', 'SERVICE', 'EVENT', 'OUTCOME', 'PRINCIPAL', 'VAULT/CASE', 'SOURCE IP'] as const;
+
+function row(event: IndexedEventSummary): string[] {
+  const resource =
+    event.vaultName !== undefined
+      ? `vault ${event.vaultName}`
+      : event.caseId !== undefined
+        ? `case ${event.caseId}`
+        : '-';
+  return [
+    event.eventTime,
+    shortServiceName(event.eventSource),
+    event.eventName,
+    event.errorCode === undefined ? 'ok' : `FAILED ${event.errorCode}`,
+    event.principal || '-',
+    resource,
+    event.sourceIPAddress ?? '-',
+  ];
+}
+
+/** An aligned table with a header; the last column is not padded. */
+export function formatTable(events: readonly IndexedEventSummary[]): string {
+  const rows = [[...COLUMNS], ...events.map(row)];
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/** One JSON object: the indexed fields in a stable order, then the original record when given. */
+export function formatJsonLine(event: IndexedEventSummary, record?: unknown): string {
+  const out: Record<string, unknown> = {};
+  const source = event as unknown as Record<string, unknown>;
+  for (const attribute of PROJECTED_ATTRIBUTES) {
+    if (source[attribute] !== undefined) out[attribute] = source[attribute];
+  }
+  if (record !== undefined) out.record = record;
+  return `${JSON.stringify(out)}\n`;
+}
