@@ -1,0 +1,790 @@
+/**
+ * Streaming CloudTrail log file scanner: compressed bytes in, selected records out.
+ *
+ * A log file can be 50 MB of gzip and hundreds of MB of JSON, so nothing here holds the file:
+ * the body is streamed, inflated as a stream, and the decompressed bytes are split into the
+ * top-level records of `{"Records":[...]}` by a byte-level JSON state machine. Each record's own
+ * (depth-1) `eventSource` value is read from the scanner state, and only records whose source is
+ * selected are ever turned into strings and `JSON.parse`d. Everything else is skipped at byte speed.
+ * At most one record plus one chunk is held at a time.
+ *
+ * gzip framing is handled here rather than by `zlib.createGunzip()`, because Node's gunzip silently
+ * decodes a second concatenated member and ignores trailing zero bytes; CloudTrail writes exactly one
+ * member, and data after it marks a corrupt file (as the 2026 aws-cli fix does). The header is
+ * parsed here, the deflate data goes through `createInflateRaw`, and the CRC-32/ISIZE trailer is
+ * checked here.
+ */
+import type { TransformOptions } from 'node:stream';
+import { crc32, createInflateRaw, type InflateRaw, type ZlibOptions } from 'node:zlib';
+
+export type LogFileErrorReason =
+  | 'not-a-log-file' // neither gzip (magic 1f 8b) nor JSON text
+  | 'corrupt-gzip' // inflate error / bad CRC
+  | 'truncated-gzip' // stream ended before the gzip member ended
+  | 'trailing-data' // bytes after the end of the first gzip member (even another gzip member)
+  | 'invalid-json'
+  | 'missing-records'; // top-level value is not an object with a "Records" array
+
+/** A log file that cannot be read as CloudTrail writes them. Retrying will not help. */
+export class LogFileError extends Error {
+  override readonly name = 'LogFileError';
+  constructor(
+    readonly reason: LogFileErrorReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ScanStats {
+  compressedBytes: number;
+  decompressedBytes: number;
+  recordsScanned: number;
+  recordsSelected: number;
+}
+
+export interface SelectedRecord {
+  readonly record: Record<string, unknown>;
+  /** The exact JSON text of the record, as it appears in the log file. */
+  readonly raw: string;
+}
+
+/** Output chunk size of the inflater: large chunks keep per-chunk overhead low. */
+const INFLATE_CHUNK_SIZE = 256 * 1024;
+/** A gzip header larger than this (huge FEXTRA/FNAME/FCOMMENT) is not something CloudTrail writes. */
+const MAX_GZIP_HEADER = 128 * 1024;
+
+/**
+ * Streams a CloudTrail log file (gzip or plain JSON) and yields the records whose eventSource is in
+ * `sources`. Throws LogFileError when the file is broken (possibly after yielding earlier records).
+ * Memory independent of file size.
+ */
+export async function* scanLogFile(
+  body: AsyncIterable<Uint8Array>,
+  sources: ReadonlySet<string>,
+  stats: ScanStats = { compressedBytes: 0, decompressedBytes: 0, recordsScanned: 0, recordsSelected: 0 },
+): AsyncGenerator<SelectedRecord> {
+  const input = new ByteSource(body, stats);
+  try {
+    const head = await input.peek(2);
+    if (head.length === 0) throw new LogFileError('not-a-log-file', 'empty file');
+    const scanner = new RecordScanner(sources, stats);
+    const selected: SelectedRecord[] = [];
+    const decompressed =
+      head[0] === 0x1f && head[1] === 0x8b ? inflateMember(input, stats) : plain(input, stats);
+    for await (const chunk of decompressed) {
+      scanner.feed(chunk, selected);
+      if (selected.length > 0) {
+        for (const record of selected) yield record;
+        selected.length = 0;
+      }
+    }
+    scanner.end();
+  } finally {
+    await input.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+/** The body as Buffers, with look-ahead and byte accounting. */
+class ByteSource {
+  private readonly iterator: AsyncIterator<Uint8Array>;
+  private pending: Buffer[] = [];
+  private done = false;
+
+  constructor(
+    body: AsyncIterable<Uint8Array>,
+    private readonly stats: ScanStats,
+  ) {
+    this.iterator = body[Symbol.asyncIterator]();
+  }
+
+  /** Next chunk, or undefined at the end of the body. */
+  async next(): Promise<Buffer | undefined> {
+    const queued = this.pending.shift();
+    if (queued !== undefined) return queued;
+    while (!this.done) {
+      const result = await this.iterator.next();
+      if (result.done === true) {
+        this.done = true;
+        break;
+      }
+      const chunk = toBuffer(result.value);
+      if (chunk.length === 0) continue;
+      this.stats.compressedBytes += chunk.length;
+      return chunk;
+    }
+    return undefined;
+  }
+
+  /** Puts bytes back in front of the stream. */
+  unshift(chunk: Buffer): void {
+    if (chunk.length > 0) this.pending.unshift(chunk);
+  }
+
+  /** At least `n` bytes from the front (fewer only at the end of the body), without consuming them. */
+  async peek(n: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    let have = 0;
+    while (have < n) {
+      const chunk = await this.next();
+      if (chunk === undefined) break;
+      parts.push(chunk);
+      have += chunk.length;
+    }
+    const joined = parts.length === 1 && parts[0] !== undefined ? parts[0] : Buffer.concat(parts);
+    this.unshift(joined);
+    return joined;
+  }
+
+  async close(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.iterator.return?.();
+    }
+  }
+}
+
+function toBuffer(chunk: Uint8Array | string): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/** First bytes a JSON text can start with (after whitespace). */
+function isJsonStart(byte: number): boolean {
+  return (
+    byte === 0x7b || // {
+    byte === 0x5b || // [
+    byte === 0x22 || // "
+    byte === 0x2d || // -
+    (byte >= 0x30 && byte <= 0x39) ||
+    byte === 0x74 || // t
+    byte === 0x66 || // f
+    byte === 0x6e // n
+  );
+}
+
+async function* plain(input: ByteSource, stats: ScanStats): AsyncGenerator<Buffer> {
+  let first = true;
+  for (let chunk = await input.next(); chunk !== undefined; chunk = await input.next()) {
+    if (first) {
+      const start = skipWhitespace(chunk, 0);
+      if (start < chunk.length) {
+        first = false;
+        const byte = chunk[start] ?? 0;
+        if (!isJsonStart(byte)) {
+          throw new LogFileError(
+            'not-a-log-file',
+            `neither gzip nor JSON: starts with byte 0x${byte.toString(16).padStart(2, '0')}`,
+          );
+        }
+      }
+    }
+    stats.decompressedBytes += chunk.length;
+    yield chunk;
+  }
+}
+
+function skipWhitespace(buf: Buffer, from: number): number {
+  let i = from;
+  while (i < buf.length) {
+    const c = buf[i];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    i++;
+  }
+  return i;
+}
+
+// ---------------------------------------------------------------------------------------------
+// gzip (RFC 1952), one member
+
+const FHCRC = 0x02;
+const FEXTRA = 0x04;
+const FNAME = 0x08;
+const FCOMMENT = 0x10;
+
+/** Length of the gzip header at the start of `buf`, or -1 when more bytes are needed. */
+function gzipHeaderLength(buf: Buffer): number {
+  if (buf.length < 10) return -1;
+  if (buf[0] !== 0x1f || buf[1] !== 0x8b) throw new LogFileError('corrupt-gzip', 'bad gzip magic');
+  if (buf[2] !== 8) throw new LogFileError('corrupt-gzip', `unknown gzip compression method ${buf[2]}`);
+  const flags = buf[3] ?? 0;
+  if ((flags & 0xe0) !== 0) throw new LogFileError('corrupt-gzip', 'reserved gzip header flags set');
+  let pos = 10;
+  if ((flags & FEXTRA) !== 0) {
+    if (buf.length < pos + 2) return -1;
+    pos += 2 + buf.readUInt16LE(pos);
+    if (buf.length < pos) return -1;
+  }
+  for (const flag of [FNAME, FCOMMENT]) {
+    if ((flags & flag) !== 0) {
+      const zero = buf.indexOf(0, pos);
+      if (zero < 0) return -1;
+      pos = zero + 1;
+    }
+  }
+  if ((flags & FHCRC) !== 0) {
+    if (buf.length < pos + 2) return -1;
+    if ((crc32(buf.subarray(0, pos)) & 0xffff) !== buf.readUInt16LE(pos)) {
+      throw new LogFileError('corrupt-gzip', 'gzip header CRC mismatch');
+    }
+    pos += 2;
+  }
+  return pos;
+}
+
+/** Reads the gzip header from `input`, leaving the deflate data in it. */
+async function readGzipHeader(input: ByteSource): Promise<void> {
+  let want = 10;
+  for (;;) {
+    const head = await input.peek(want);
+    const length = gzipHeaderLength(head);
+    if (length >= 0) {
+      // peek() put `head` back as one chunk: drop the header from it.
+      const chunk = await input.next();
+      if (chunk !== undefined) input.unshift(chunk.subarray(length));
+      return;
+    }
+    if (head.length < want) throw new LogFileError('truncated-gzip', 'file ends inside the gzip header');
+    if (head.length > MAX_GZIP_HEADER) throw new LogFileError('corrupt-gzip', 'gzip header too large');
+    want = head.length + 1;
+  }
+}
+
+/** A zlib error (as opposed to an error of the body stream). */
+function isZlibError(err: unknown): err is Error & { code: string } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && 'errno' in err;
+}
+
+/** Resolves when `stream` can take more input, or will never need to (ended, closed, destroyed). */
+function writable(stream: InflateRaw): Promise<void> {
+  if (stream.destroyed || !stream.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: unknown) => {
+      stream.off('drain', done).off('end', done).off('close', done).off('error', done);
+      if (err instanceof Error) reject(err);
+      else resolve();
+    };
+    stream.on('drain', done).on('end', done).on('close', done).on('error', done);
+  });
+}
+
+/**
+ * Inflates the one gzip member at the front of `input` and checks its trailer and that nothing
+ * follows it. Input is written to the inflater by a pump running alongside the consumer, so that
+ * inflating (on the libuv thread pool) overlaps with scanning (on the main thread).
+ */
+async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerator<Buffer> {
+  await readGzipHeader(input);
+  // Node passes stream options through to the Transform; the buffers let inflating run ahead.
+  const options: ZlibOptions & TransformOptions = {
+    chunkSize: INFLATE_CHUNK_SIZE,
+    readableHighWaterMark: 4 * INFLATE_CHUNK_SIZE,
+    writableHighWaterMark: 256 * 1024,
+  };
+  const inflate: InflateRaw = createInflateRaw(options);
+
+  // Input written to the inflater that it may not have consumed yet, with offsets: after the end of
+  // the deflate data (inflate.bytesWritten stops growing) it holds the trailer and what follows.
+  const unconsumed: { chunk: Buffer; start: number }[] = [];
+  let written = 0;
+  let memberEnded = false;
+  let bodyError: Error | undefined;
+  inflate.once('end', () => {
+    memberEnded = true;
+  });
+
+  const pump = (async () => {
+    try {
+      for (let chunk = await input.next(); chunk !== undefined; chunk = await input.next()) {
+        if (inflate.destroyed) return;
+        unconsumed.push({ chunk, start: written });
+        written += chunk.length;
+        while ((unconsumed[1]?.start ?? Infinity) <= inflate.bytesWritten) unconsumed.shift();
+        // Past the end of the deflate data only the 8-byte trailer and one byte more matter.
+        if (memberEnded && written - inflate.bytesWritten > 8) return;
+        if (!inflate.write(chunk)) await writable(inflate);
+      }
+      if (!inflate.destroyed) inflate.end();
+    } catch (err) {
+      if (!inflate.destroyed) {
+        bodyError = err instanceof Error ? err : new Error(String(err));
+        inflate.destroy(bodyError);
+      }
+    }
+  })();
+
+  let crc = 0;
+  let size = 0;
+  try {
+    try {
+      for await (const out of inflate as AsyncIterable<Buffer>) {
+        crc = crc32(out, crc);
+        size += out.length;
+        stats.decompressedBytes += out.length;
+        yield out;
+      }
+    } catch (err) {
+      if (bodyError !== undefined) throw bodyError;
+      if (isZlibError(err)) {
+        if (err.code === 'Z_BUF_ERROR') {
+          throw new LogFileError('truncated-gzip', 'file ends inside the compressed data', { cause: err });
+        }
+        throw new LogFileError('corrupt-gzip', `cannot inflate: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+    await pump;
+    if (bodyError !== undefined) throw bodyError;
+
+    const consumed = inflate.bytesWritten;
+    const rest = Buffer.concat(
+      unconsumed
+        .filter(({ chunk, start }) => start + chunk.length > consumed)
+        .map(({ chunk, start }) => chunk.subarray(Math.max(0, consumed - start))),
+    );
+    if (rest.length < 8) throw new LogFileError('truncated-gzip', 'file ends before the gzip trailer');
+    if (rest.readUInt32LE(0) !== crc >>> 0) throw new LogFileError('corrupt-gzip', 'gzip CRC-32 mismatch');
+    if (rest.readUInt32LE(4) !== size % 2 ** 32) {
+      throw new LogFileError('corrupt-gzip', 'gzip ISIZE mismatch');
+    }
+    if (rest.length > 8 || (await input.next()) !== undefined) {
+      throw new LogFileError('trailing-data', 'data after the end of the gzip member');
+    }
+  } finally {
+    inflate.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON record splitter
+
+// What the JSON grammar allows next.
+const EXPECT_VALUE = 0;
+const EXPECT_VALUE_OR_END = 1; // after '['
+const EXPECT_KEY_OR_END = 2; // after '{'
+const EXPECT_KEY = 3; // after ',' in an object
+const EXPECT_COLON = 4;
+const EXPECT_COMMA_OR_END = 5;
+const EXPECT_NOTHING = 6; // after the top-level value
+
+const OBJECT = 1;
+const ARRAY = 2;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+const EVENT_SOURCE = Buffer.from('eventSource');
+const RECORDS = Buffer.from('Records');
+
+/**
+ * Byte-level JSON state machine that validates the structure of the whole text, finds the elements
+ * of the top-level `Records` array, and reads each record's own `eventSource`.
+ *
+ * Depths: the top-level object is depth 1, the Records array depth 2, a record object depth 3.
+ * Strings are skipped without decoding except the few whose content matters: top-level keys,
+ * record-level keys and the record-level `eventSource` value.
+ *
+ * Validation covers the grammar (tokens, nesting, separators, literals and numbers); the content of
+ * strings (control characters, escapes) is checked only in selected records, by JSON.parse.
+ */
+class RecordScanner {
+  private readonly stack: number[] = [];
+  private expect = EXPECT_VALUE;
+
+  // The current string or scalar token; it may continue in the next chunk.
+  private inString = false;
+  /** Bytes of the next chunk to skip when a string resumes (the byte escaped by a final `\`). */
+  private stringSkip = 0;
+  private inScalar = false;
+  private tokenStart = 0;
+  private tokenIsKey = false;
+  /** Whether the token's content matters (then `tokenParts` collects it across chunks). */
+  private captureToken = false;
+  private tokenParts: Buffer[] | undefined;
+
+  // Top-level structure.
+  private topLevelKeyIsRecords = false;
+  private recordsKeySeen = false;
+  private recordsArraySeen = false;
+  private inRecordsArray = false;
+
+  // The record being scanned.
+  private inRecord = false;
+  private recordStart = 0;
+  private recordParts: Buffer[] = [];
+  private recordKeyIsEventSource = false;
+  private valueIsEventSource = false;
+  private recordEventSource: string | undefined;
+
+  constructor(
+    private readonly sources: ReadonlySet<string>,
+    private readonly stats: ScanStats,
+  ) {}
+
+  /** Scans the next chunk of JSON text, appending the records it completes that are selected. */
+  feed(buf: Buffer, out: SelectedRecord[]): void {
+    const len = buf.length;
+    let i = 0;
+    if (this.inRecord) this.recordStart = 0;
+    this.tokenStart = 0;
+    if (this.inString) {
+      i = this.scanString(buf, this.stringSkip, out);
+      if (i < 0) return;
+    } else if (this.inScalar) {
+      i = this.scanScalar(buf, 0, out);
+      if (i < 0) return;
+    }
+
+    while (i < len) {
+      const c = buf[i];
+      switch (c) {
+        case 0x20:
+        case 0x0a:
+        case 0x0d:
+        case 0x09:
+          i++;
+          break;
+        case QUOTE:
+          this.beginString(i);
+          this.tokenStart = i + 1;
+          i = this.scanString(buf, i + 1, out);
+          if (i < 0) return;
+          break;
+        case 0x7b: // {
+        case 0x5b: {
+          // [
+          if (this.expect !== EXPECT_VALUE && this.expect !== EXPECT_VALUE_OR_END) this.unexpected(c);
+          this.beginValue(i);
+          if (c === 0x7b) {
+            this.stack.push(OBJECT);
+            this.expect = EXPECT_KEY_OR_END;
+          } else {
+            if (this.stack.length === 1 && this.topLevelKeyIsRecords) {
+              this.inRecordsArray = true;
+              this.recordsArraySeen = true;
+            }
+            this.stack.push(ARRAY);
+            this.expect = EXPECT_VALUE_OR_END;
+          }
+          i++;
+          break;
+        }
+        case 0x7d: {
+          // }
+          const expect = this.expect;
+          if (
+            this.stack[this.stack.length - 1] !== OBJECT ||
+            (expect !== EXPECT_KEY_OR_END && expect !== EXPECT_COMMA_OR_END)
+          ) {
+            this.unexpected(c);
+          }
+          this.stack.pop();
+          this.endValue(buf, i, out);
+          i++;
+          break;
+        }
+        case 0x5d: {
+          // ]
+          const expect = this.expect;
+          if (
+            this.stack[this.stack.length - 1] !== ARRAY ||
+            (expect !== EXPECT_VALUE_OR_END && expect !== EXPECT_COMMA_OR_END)
+          ) {
+            this.unexpected(c);
+          }
+          this.stack.pop();
+          if (this.stack.length === 1) this.inRecordsArray = false;
+          this.endValue(buf, i, out);
+          i++;
+          break;
+        }
+        case 0x2c: // ,
+          if (this.expect !== EXPECT_COMMA_OR_END) this.unexpected(c);
+          this.expect = this.stack[this.stack.length - 1] === OBJECT ? EXPECT_KEY : EXPECT_VALUE;
+          i++;
+          break;
+        case 0x3a: // :
+          if (this.expect !== EXPECT_COLON) this.unexpected(c);
+          this.expect = EXPECT_VALUE;
+          i++;
+          break;
+        default:
+          if (this.expect !== EXPECT_VALUE && this.expect !== EXPECT_VALUE_OR_END) this.unexpected(c);
+          this.beginValue(i);
+          this.inScalar = true;
+          this.tokenStart = i;
+          i = this.scanScalar(buf, i, out);
+          if (i < 0) return;
+      }
+    }
+    this.keepRecordBytes(buf);
+  }
+
+  /** Called at the end of the input. */
+  end(): void {
+    if (this.inScalar) {
+      this.inScalar = false;
+      const token = Buffer.concat(this.tokenParts ?? []);
+      this.tokenParts = undefined;
+      this.endScalar(token, 0, token.length, []);
+    }
+    if (this.inString || this.expect !== EXPECT_NOTHING) {
+      throw new LogFileError('invalid-json', 'file ends inside the JSON text');
+    }
+    if (!this.recordsArraySeen) {
+      throw new LogFileError('missing-records', 'the file is not an object with a "Records" array');
+    }
+  }
+
+  /** At the end of a chunk inside a record: the record's bytes so far stay referenced, not copied. */
+  private keepRecordBytes(buf: Buffer): void {
+    if (this.inRecord) this.recordParts.push(this.recordStart === 0 ? buf : buf.subarray(this.recordStart));
+  }
+
+  private unexpected(c: number | undefined): never {
+    const byte = c ?? 0;
+    const shown =
+      byte >= 0x20 && byte < 0x7f ? `'${String.fromCharCode(byte)}'` : `byte 0x${byte.toString(16)}`;
+    throw new LogFileError('invalid-json', `unexpected ${shown} in JSON text`);
+  }
+
+  /** A value of any kind starts at `i`. */
+  private beginValue(i: number): void {
+    const depth = this.stack.length;
+    if (depth === 2 && this.inRecordsArray) {
+      this.inRecord = true;
+      this.recordStart = i;
+      this.recordParts = [];
+      this.recordEventSource = undefined;
+      this.recordKeyIsEventSource = false;
+    } else if (depth === 3 && this.inRecord) {
+      // JSON.parse keeps the last of duplicate keys, so any eventSource value replaces the previous one.
+      this.valueIsEventSource = this.recordKeyIsEventSource;
+      this.recordKeyIsEventSource = false;
+      if (this.valueIsEventSource) this.recordEventSource = undefined;
+    }
+  }
+
+  /** A value of any kind ended with the byte at `last` of `buf`. */
+  private endValue(buf: Buffer, last: number, out: SelectedRecord[]): void {
+    const depth = this.stack.length;
+    if (depth === 0) {
+      this.expect = EXPECT_NOTHING;
+      return;
+    }
+    this.expect = EXPECT_COMMA_OR_END;
+    if (depth === 2 && this.inRecord) {
+      this.inRecord = false;
+      this.stats.recordsScanned++;
+      const parts = this.recordParts;
+      this.recordParts = [];
+      const source = this.recordEventSource;
+      if (source !== undefined && this.sources.has(source)) {
+        const tail = buf.subarray(this.recordStart, last + 1);
+        out.push(this.parseRecord(parts.length === 0 ? tail : Buffer.concat([...parts, tail]), source));
+      }
+    }
+  }
+
+  private parseRecord(bytes: Buffer, source: string): SelectedRecord {
+    const raw = bytes.toString('utf8');
+    let record: unknown;
+    try {
+      record = JSON.parse(raw);
+    } catch (err) {
+      throw new LogFileError('invalid-json', `invalid record: ${(err as Error).message}`, { cause: err });
+    }
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      throw new LogFileError('invalid-json', 'selected record is not an object');
+    }
+    const parsed = record as Record<string, unknown>;
+    // The byte scanner and JSON.parse must agree; never index a record on a guess.
+    if (parsed.eventSource !== source) {
+      throw new LogFileError('invalid-json', 'record does not parse to the scanned eventSource');
+    }
+    this.stats.recordsSelected++;
+    return { record: parsed, raw };
+  }
+
+  // --- strings -------------------------------------------------------------------------------
+
+  /** A string starts with the quote at `quote`. */
+  private beginString(quote: number): void {
+    const expect = this.expect;
+    const depth = this.stack.length;
+    if (expect === EXPECT_KEY || expect === EXPECT_KEY_OR_END) {
+      this.tokenIsKey = true;
+      this.captureToken = depth === 1 || (depth === 3 && this.inRecord);
+    } else if (expect === EXPECT_VALUE || expect === EXPECT_VALUE_OR_END) {
+      this.beginValue(quote);
+      this.tokenIsKey = false;
+      this.captureToken = depth === 3 && this.inRecord && this.valueIsEventSource;
+    } else {
+      this.unexpected(QUOTE);
+    }
+    this.inString = true;
+    this.tokenParts = undefined;
+  }
+
+  /**
+   * Scans string content from `from` to the closing quote. Returns the index after the quote, or -1
+   * when the string continues in the next chunk.
+   */
+  private scanString(buf: Buffer, from: number, out: SelectedRecord[]): number {
+    const len = buf.length;
+    let j = from;
+    for (;;) {
+      if (j >= len) {
+        this.stringSkip = j - len;
+        if (this.captureToken && this.tokenStart < len) {
+          (this.tokenParts ??= []).push(buf.subarray(this.tokenStart));
+        }
+        this.keepRecordBytes(buf);
+        return -1;
+      }
+      const c = buf[j];
+      if (c === QUOTE) break;
+      j += c === BACKSLASH ? 2 : 1;
+    }
+    this.inString = false;
+    this.stringSkip = 0;
+    if (this.captureToken) {
+      const parts = this.tokenParts;
+      this.tokenParts = undefined;
+      if (parts === undefined) {
+        this.endCapturedString(buf, this.tokenStart, j);
+      } else {
+        parts.push(buf.subarray(0, j));
+        const token = Buffer.concat(parts);
+        this.endCapturedString(token, 0, token.length);
+      }
+    }
+    if (this.tokenIsKey) this.expect = EXPECT_COLON;
+    else this.endValue(buf, j, out);
+    return j + 1;
+  }
+
+  /** A string whose content matters ended; its raw (still escaped) content is `buf[start, end)`. */
+  private endCapturedString(buf: Buffer, start: number, end: number): void {
+    if (!this.tokenIsKey) {
+      this.recordEventSource = decodeString(buf, start, end);
+    } else if (this.stack.length === 1) {
+      this.topLevelKeyIsRecords = equalsKey(buf, start, end, RECORDS, 'Records');
+      if (this.topLevelKeyIsRecords) {
+        // JSON.parse would keep the last array, but records of the first were already yielded.
+        if (this.recordsKeySeen) throw new LogFileError('invalid-json', 'duplicate "Records" key');
+        this.recordsKeySeen = true;
+      }
+    } else {
+      this.recordKeyIsEventSource = equalsKey(buf, start, end, EVENT_SOURCE, 'eventSource');
+    }
+  }
+
+  // --- numbers and literals ------------------------------------------------------------------
+
+  /** Scans a number or literal from `from`. Returns the index after it, or -1 if it continues. */
+  private scanScalar(buf: Buffer, from: number, out: SelectedRecord[]): number {
+    const len = buf.length;
+    let j = from;
+    while (j < len && isScalarByte(buf[j])) j++;
+    if (j >= len) {
+      (this.tokenParts ??= []).push(buf.subarray(this.tokenStart));
+      this.keepRecordBytes(buf);
+      return -1;
+    }
+    this.inScalar = false;
+    const parts = this.tokenParts;
+    this.tokenParts = undefined;
+    if (parts === undefined) {
+      this.endScalar(buf, this.tokenStart, j, out);
+    } else {
+      parts.push(buf.subarray(0, j));
+      const token = Buffer.concat(parts);
+      // A scalar record is never selected, so where its bytes are does not matter.
+      this.endScalar(token, 0, token.length, out);
+    }
+    return j;
+  }
+
+  private endScalar(buf: Buffer, start: number, end: number, out: SelectedRecord[]): void {
+    if (!isValidScalar(buf, start, end)) {
+      throw new LogFileError('invalid-json', `invalid literal '${buf.toString('latin1', start, end)}'`);
+    }
+    this.endValue(buf, end - 1, out);
+  }
+}
+
+function equalsKey(buf: Buffer, start: number, end: number, expected: Buffer, decoded: string): boolean {
+  if (end - start === expected.length && buf.compare(expected, 0, expected.length, start, end) === 0) {
+    return true;
+  }
+  // An escaped key ("event\u0053ource") is the same key to JSON.parse.
+  const backslash = buf.indexOf(BACKSLASH, start);
+  return backslash >= 0 && backslash < end && decodeString(buf, start, end) === decoded;
+}
+
+function decodeString(buf: Buffer, start: number, end: number): string {
+  const backslash = buf.indexOf(BACKSLASH, start);
+  if (backslash < 0 || backslash >= end) return buf.toString('utf8', start, end);
+  try {
+    return JSON.parse(`"${buf.toString('utf8', start, end)}"`) as string;
+  } catch (err) {
+    throw new LogFileError('invalid-json', 'invalid string escape', { cause: err });
+  }
+}
+
+/** Bytes that can belong to a number or literal token. */
+function isScalarByte(c: number | undefined): boolean {
+  return (
+    c !== undefined &&
+    ((c >= 0x30 && c <= 0x39) ||
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      c === 0x2d ||
+      c === 0x2b ||
+      c === 0x2e)
+  );
+}
+
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
+
+function isValidScalar(buf: Buffer, start: number, end: number): boolean {
+  const first = buf[start];
+  if (first === 0x74) return end - start === 4 && buf.compare(TRUE, 0, 4, start, end) === 0;
+  if (first === 0x66) return end - start === 5 && buf.compare(FALSE, 0, 5, start, end) === 0;
+  if (first === 0x6e) return end - start === 4 && buf.compare(NULL, 0, 4, start, end) === 0;
+  return isValidNumber(buf, start, end);
+}
+
+/** JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+function isValidNumber(buf: Buffer, start: number, end: number): boolean {
+  let i = start;
+  const digit = (k: number) => {
+    const c = buf[k];
+    return c !== undefined && c >= 0x30 && c <= 0x39;
+  };
+  if (buf[i] === 0x2d) i++;
+  if (i >= end) return false;
+  if (buf[i] === 0x30) i++;
+  else if (digit(i)) while (i < end && digit(i)) i++;
+  else return false;
+  if (i < end && buf[i] === 0x2e) {
+    i++;
+    if (!(i < end && digit(i))) return false;
+    while (i < end && digit(i)) i++;
+  }
+  if (i < end && (buf[i] === 0x65 || buf[i] === 0x45)) {
+    i++;
+    if (i < end && (buf[i] === 0x2b || buf[i] === 0x2d)) i++;
+    if (!(i < end && digit(i))) return false;
+    while (i < end && digit(i)) i++;
+  }
+  return i === end;
+}
