@@ -1,0 +1,277 @@
+/**
+ * The deployment options of trail-index: their defaults, how `bin/app.ts` turns CDK context into
+ * typed stack props, and the validation that rejects contradictory values before anything is
+ * synthesized. Pure functions, so every rule is unit-tested without building a stack.
+ */
+import { DEFAULT_INDEXED_SOURCES } from '../lambdas/shared/config';
+
+/** Options a user sets with `cdk deploy -c name=value` (or in `cdk.json`). */
+export interface TrailIndexOptions {
+  /**
+   * Email address subscribed to the alert topic (vault deletions and pipeline alarms).
+   * @default - no subscription; subscribe to the `AlertTopicArn` output yourself
+   */
+  readonly alertEmail?: string;
+  /**
+   * Name of the trail. Fixed so that its ARN is known before it exists: the bucket, topic and key
+   * policies name it in `aws:SourceArn`.
+   * @default 'trail-index'
+   */
+  readonly trailName?: string;
+  /**
+   * AWS Organizations id (`o-...`). When set, the trail is an organization trail; deploy from the
+   * management account or a delegated administrator.
+   * @default - a trail for this account only
+   */
+  readonly organizationId?: string;
+  /**
+   * Event sources whose events are indexed.
+   * @default ['glacier.amazonaws.com', 'support.amazonaws.com']
+   */
+  readonly indexedSources?: readonly string[];
+  /**
+   * Days an indexed event stays in the table before DynamoDB TTL removes it.
+   * @default - keep forever
+   */
+  readonly indexRetentionDays?: number;
+  /**
+   * Days after which log files move to S3 Glacier Flexible Retrieval.
+   * @default 90
+   */
+  readonly glacierTransitionDays?: number;
+  /**
+   * Days after which log files move to S3 Glacier Deep Archive.
+   * @default 365
+   */
+  readonly deepArchiveTransitionDays?: number;
+  /**
+   * Days after which log files are deleted.
+   * @default 2557 (7 years)
+   */
+  readonly expirationDays?: number;
+  /**
+   * Days after which a noncurrent (overwritten or deleted) log file version is removed.
+   * @default 30
+   */
+  readonly noncurrentVersionExpirationDays?: number;
+  /**
+   * Days after which an unfinished multipart upload is aborted.
+   * @default 7
+   */
+  readonly abortIncompleteMultipartUploadDays?: number;
+  /**
+   * Days the server access logs of the trail bucket are kept.
+   * @default 365
+   */
+  readonly accessLogExpirationDays?: number;
+}
+
+export const DEFAULT_TRAIL_NAME = 'trail-index';
+
+/** The lifecycle defaults, in one place for the constructs, the README and the tests. */
+export const DEFAULT_LIFECYCLE = {
+  glacierTransitionDays: 90,
+  deepArchiveTransitionDays: 365,
+  expirationDays: 2557,
+  noncurrentVersionExpirationDays: 30,
+  abortIncompleteMultipartUploadDays: 7,
+  accessLogExpirationDays: 365,
+} as const;
+
+export type LifecycleOption = keyof typeof DEFAULT_LIFECYCLE;
+
+/** Every context key the app reads. */
+export const CONTEXT_KEYS = [
+  'alertEmail',
+  'trailName',
+  'organizationId',
+  'indexedSources',
+  'indexRetentionDays',
+  ...(Object.keys(DEFAULT_LIFECYCLE) as LifecycleOption[]),
+] as const satisfies readonly (keyof TrailIndexOptions)[];
+
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** Thrown when options are invalid; the message lists every bad option, one per line. */
+export class InvalidConfigurationError extends Error {
+  public readonly problems: readonly string[];
+
+  public constructor(problems: readonly string[], options?: ErrorOptions) {
+    super(`Invalid trail-index configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
+    this.name = 'InvalidConfigurationError';
+    this.problems = problems;
+  }
+}
+
+// CloudTrail's naming rules: 3-128 characters, letters, digits, '.', '_', '-'; starts and ends with
+// a letter or digit; no two separators in a row; not an IP address.
+const TRAIL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?![._-])){1,126}[A-Za-z0-9]$/;
+const IP_ADDRESS = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const EVENT_SOURCE = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.amazonaws\.com$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Resolved lifecycle days: every option filled in with its default. */
+export type LifecycleDays = { readonly [K in LifecycleOption]: number };
+
+export function resolveLifecycle(options: TrailIndexOptions): LifecycleDays {
+  return {
+    glacierTransitionDays: options.glacierTransitionDays ?? DEFAULT_LIFECYCLE.glacierTransitionDays,
+    deepArchiveTransitionDays:
+      options.deepArchiveTransitionDays ?? DEFAULT_LIFECYCLE.deepArchiveTransitionDays,
+    expirationDays: options.expirationDays ?? DEFAULT_LIFECYCLE.expirationDays,
+    noncurrentVersionExpirationDays:
+      options.noncurrentVersionExpirationDays ?? DEFAULT_LIFECYCLE.noncurrentVersionExpirationDays,
+    abortIncompleteMultipartUploadDays:
+      options.abortIncompleteMultipartUploadDays ?? DEFAULT_LIFECYCLE.abortIncompleteMultipartUploadDays,
+    accessLogExpirationDays: options.accessLogExpirationDays ?? DEFAULT_LIFECYCLE.accessLogExpirationDays,
+  };
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0;
+}
+
+/**
+ * Every problem with a set of options, as sentences naming the option(s). Empty when valid.
+ * Checks both single values and the relations between them (days that must increase).
+ */
+export function validateOptions(options: TrailIndexOptions): string[] {
+  const problems: string[] = [];
+
+  if (options.alertEmail !== undefined && !EMAIL.test(options.alertEmail)) {
+    problems.push(`alertEmail must be an email address (got "${options.alertEmail}")`);
+  }
+  if (
+    options.trailName !== undefined &&
+    (!TRAIL_NAME.test(options.trailName) || IP_ADDRESS.test(options.trailName))
+  ) {
+    problems.push(
+      `trailName must be 3-128 letters, digits, '.', '_' or '-', start and end with a letter or digit, ` +
+        `and have no two separators in a row (got "${options.trailName}")`,
+    );
+  }
+  if (options.organizationId !== undefined && !ORGANIZATION_ID.test(options.organizationId)) {
+    problems.push(`organizationId must look like o-abcd123456 (got "${options.organizationId}")`);
+  }
+  if (options.indexedSources !== undefined) {
+    if (options.indexedSources.length === 0) {
+      problems.push('indexedSources must name at least one event source');
+    }
+    const bad = options.indexedSources.filter((source) => !EVENT_SOURCE.test(source));
+    if (bad.length > 0) {
+      problems.push(
+        `indexedSources must be event sources like glacier.amazonaws.com (bad: ${bad.map((s) => `"${s}"`).join(', ')})`,
+      );
+    }
+  }
+  if (options.indexRetentionDays !== undefined && !isPositiveInteger(options.indexRetentionDays)) {
+    problems.push(
+      `indexRetentionDays must be a positive whole number (got ${String(options.indexRetentionDays)})`,
+    );
+  }
+
+  const days = resolveLifecycle(options);
+  const badDays = new Set<LifecycleOption>();
+  for (const key of Object.keys(DEFAULT_LIFECYCLE) as LifecycleOption[]) {
+    if (!isPositiveInteger(days[key])) {
+      badDays.add(key);
+      problems.push(`${key} must be a positive whole number (got ${String(days[key])})`);
+    }
+  }
+  // S3 rejects a rule whose expiration does not come after its transitions; a Deep Archive
+  // transition before the Glacier one would never let the Glacier one run.
+  const ordered: readonly LifecycleOption[] = [
+    'glacierTransitionDays',
+    'deepArchiveTransitionDays',
+    'expirationDays',
+  ];
+  for (let later = 1; later < ordered.length; later++) {
+    const laterKey = ordered[later]!;
+    const earlierKeys = ordered.slice(0, later).filter((key) => !badDays.has(key));
+    if (badDays.has(laterKey)) continue;
+    const notBefore = earlierKeys.filter((key) => days[key] >= days[laterKey]);
+    if (notBefore.length > 0) {
+      problems.push(
+        `${laterKey} (${days[laterKey]}) must be greater than ` +
+          notBefore.map((key) => `${key} (${days[key]})`).join(' and '),
+      );
+    }
+  }
+  return problems;
+}
+
+/** Throws {@link InvalidConfigurationError} listing every problem, if there is any. */
+export function assertValidOptions(options: TrailIndexOptions): void {
+  const problems = validateOptions(options);
+  if (problems.length > 0) throw new InvalidConfigurationError(problems);
+}
+
+/** Reads one context value; `app.node.tryGetContext` fits. */
+export type ContextReader = (key: ContextKey) => unknown;
+
+/**
+ * Turns raw context (strings from `-c key=value`, or JSON values from `cdk.json`) into typed
+ * options, then validates them. Every problem, of type or of meaning, is reported in one error.
+ */
+export function optionsFromContext(read: ContextReader): TrailIndexOptions {
+  const problems: string[] = [];
+  const text = (key: ContextKey): string | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value === 'string') return value.trim();
+    problems.push(`${key} must be a string (got ${JSON.stringify(value)})`);
+    return undefined;
+  };
+  const days = (key: ContextKey): number | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value === 'number') return value;
+    if (typeof value === 'string' && /^\s*-?\d+(?:\.\d+)?\s*$/.test(value)) return Number(value);
+    problems.push(`${key} must be a whole number of days (got ${JSON.stringify(value)})`);
+    return undefined;
+  };
+  const list = (key: ContextKey): string[] | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') {
+      return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+    }
+    if (Array.isArray(value) && value.every((item): item is string => typeof item === 'string')) {
+      return value.map((item) => item.trim());
+    }
+    problems.push(`${key} must be a comma-separated list (got ${JSON.stringify(value)})`);
+    return undefined;
+  };
+  const retention = (): number | undefined => {
+    // "keep" (or nothing) means no TTL, matching the README's default.
+    const value = read('indexRetentionDays');
+    if (typeof value === 'string' && value.trim().toLowerCase() === 'keep') return undefined;
+    return days('indexRetentionDays');
+  };
+
+  const options: TrailIndexOptions = {
+    alertEmail: text('alertEmail'),
+    trailName: text('trailName'),
+    organizationId: text('organizationId'),
+    indexedSources: list('indexedSources'),
+    indexRetentionDays: retention(),
+    glacierTransitionDays: days('glacierTransitionDays'),
+    deepArchiveTransitionDays: days('deepArchiveTransitionDays'),
+    expirationDays: days('expirationDays'),
+    noncurrentVersionExpirationDays: days('noncurrentVersionExpirationDays'),
+    abortIncompleteMultipartUploadDays: days('abortIncompleteMultipartUploadDays'),
+    accessLogExpirationDays: days('accessLogExpirationDays'),
+  };
+  problems.push(...validateOptions(options));
+  if (problems.length > 0) throw new InvalidConfigurationError(problems);
+  return options;
+}
+
+/** The indexed sources with the default applied, deduplicated, in the given order. */
+export function resolveIndexedSources(options: TrailIndexOptions): readonly string[] {
+  return [...new Set(options.indexedSources ?? DEFAULT_INDEXED_SOURCES)];
+}

@@ -1,0 +1,219 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { deadLetterQueue } from './dead-letter-queue';
+import { DEFAULT_INDEXED_SOURCES, ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
+
+/**
+ * Memory of the indexer. Lambda allocates CPU in proportion to memory, and gunzip + JSON.parse of
+ * a log file is CPU-bound; the benchmark (`npm run bench`) measures the trade-off.
+ */
+export const INDEXER_MEMORY_MB = 1024;
+/**
+ * Timeout of one invocation. A log file is at most 50 MB compressed (hundreds of MB of JSON);
+ * well under Lambda's 900 s limit so a stuck invocation fails, is retried and lands in the
+ * failure destination instead of running for 15 minutes.
+ */
+export const INDEXER_TIMEOUT = Duration.minutes(5);
+/** Lambda retries a failed asynchronous invocation this often before the failure destination. */
+export const INDEXER_RETRY_ATTEMPTS = 2;
+/** How long Lambda keeps trying an event (its maximum), before sending it to the failure destination. */
+export const INDEXER_MAX_EVENT_AGE = Duration.hours(6);
+
+export interface IndexerFunctionProps {
+  /** CloudTrail's delivery topic; the function subscribes to it. */
+  readonly deliveryTopic: sns.ITopic;
+  /** The trail bucket; the function may read `AWSLogs/*` only. */
+  readonly logBucket: s3.IBucket;
+  /** The key of the log files; the function may only decrypt with it. */
+  readonly logKey: kms.IKey;
+  /** The index table; the function writes events and alert markers. */
+  readonly table: dynamodb.ITable;
+  /** Where vault-deletion alerts go. */
+  readonly alertTopic: sns.ITopic;
+  /**
+   * Event sources to index.
+   * @default ['glacier.amazonaws.com', 'support.amazonaws.com']
+   */
+  readonly indexedSources?: readonly string[];
+  /**
+   * Days an indexed event is kept (the function sets the TTL attribute).
+   * @default - keep forever: `RETENTION_DAYS` is not set
+   */
+  readonly retentionDays?: number;
+  /**
+   * @default INDEXER_MEMORY_MB
+   */
+  readonly memorySize?: number;
+  /**
+   * @default INDEXER_TIMEOUT
+   */
+  readonly timeout?: Duration;
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * The handler source, exporting `handler`.
+   * @default lambdas/indexer/handler.ts
+   */
+  readonly entry?: string;
+}
+
+/**
+ * The indexer: a Lambda function subscribed to CloudTrail's delivery topic, with a dead-letter
+ * queue for notifications SNS could not deliver and a failure destination for invocations that
+ * failed after Lambda's retries, and exactly the permissions it needs.
+ */
+export class IndexerFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  /** Notifications SNS could not hand to Lambda (subscription redrive policy). */
+  public readonly subscriptionDeadLetterQueue: sqs.Queue;
+  /** Invocations that still failed after Lambda's retries (`OnFailure` destination). */
+  public readonly failureDestinationQueue: sqs.Queue;
+
+  public constructor(scope: Construct, id: string, props: IndexerFunctionProps) {
+    super(scope, id);
+    this.subscriptionDeadLetterQueue = deadLetterQueue(this, 'SubscriptionDeadLetterQueue');
+    this.failureDestinationQueue = deadLetterQueue(this, 'FailureDestinationQueue');
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // An own role instead of AWSLambdaBasicExecutionRole: that managed policy allows writing to
+    // every log group of the account; this one may write to its own log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'trail-index indexer: read CloudTrail log files, write the index, publish alerts',
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    const environment: Record<string, string> = {
+      [ENV.tableName]: props.table.tableName,
+      [ENV.alertTopicArn]: props.alertTopic.topicArn,
+      [ENV.indexedSources]: (props.indexedSources ?? DEFAULT_INDEXED_SOURCES).join(','),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      // Stack traces point into the TypeScript sources rather than the minified bundle.
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (props.retentionDays !== undefined) environment[ENV.retentionDays] = String(props.retentionDays);
+
+    const projectRoot = path.resolve(__dirname, '..', '..');
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      description: 'trail-index: index Glacier and Support events from CloudTrail log files',
+      entry: props.entry ?? path.join(projectRoot, 'lambdas', 'indexer', 'handler.ts'),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? INDEXER_MEMORY_MB,
+      timeout: props.timeout ?? INDEXER_TIMEOUT,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment,
+      onFailure: new destinations.SqsDestination(this.failureDestinationQueue),
+      retryAttempts: INDEXER_RETRY_ATTEMPTS,
+      maxEventAge: INDEXER_MAX_EVENT_AGE,
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        format: nodejs.OutputFormat.CJS,
+        // Bundle the AWS SDK v3 clients instead of using the runtime's copy: esbuild tree-shakes
+        // and minifies them into one file, which loads faster at cold start than resolving the
+        // runtime's many unbundled modules, and pins the SDK version the tests ran against.
+        bundleAwsSDK: true,
+      },
+    });
+
+    // Least privilege, written out because the grants are broader than the indexer needs:
+    // bucket.grantRead adds s3:GetBucket* and s3:List*, table grants add the indexes' ARNs.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [props.logBucket.arnForObjects('AWSLogs/*')],
+      }),
+    );
+    props.logKey.grantDecrypt(this.role);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // Writes events (batched), and reads/writes/deletes its alert markers with conditions.
+        actions: [
+          'dynamodb:BatchWriteItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:DescribeTable',
+        ],
+        resources: [props.table.tableArn],
+      }),
+    );
+    props.alertTopic.grantPublish(this.role);
+
+    props.deliveryTopic.addSubscription(
+      new subscriptions.LambdaSubscription(this.function, {
+        deadLetterQueue: this.subscriptionDeadLetterQueue,
+      }),
+    );
+
+    NagSuppressions.addResourceSuppressions(
+      this.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'CloudTrail writes log files under AWSLogs/<account>/...; the function reads only that prefix.',
+          appliesTo: [{ regex: '/^Resource::<.*LogBucket.*\\.Arn>\\/AWSLogs\\/\\*$/' }],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on its key (granted by grantPublish).',
+          appliesTo: ['Action::kms:GenerateDataKey*'],
+        },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(this.function, [
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Failed asynchronous invocations go to the OnFailure destination queue, which records the error and the ' +
+          'request; a DeadLetterConfig as well would only duplicate each failure.',
+      },
+      {
+        id: 'Serverless-LambdaTracing',
+        reason:
+          'X-Ray needs Resource "*" in the role and adds cost; Powertools logs and metrics follow each log file.',
+      },
+    ]);
+  }
+}

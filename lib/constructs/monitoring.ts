@@ -1,0 +1,158 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  DEFAULT_INDEXED_SOURCES,
+  EVENT_SOURCE_DIMENSION,
+  METRIC,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+} from '../../lambdas/shared/config';
+
+export interface MonitoredQueue {
+  /** Construct id prefix of its alarm, PascalCase. */
+  readonly id: string;
+  /** Shown in the alarm description and on the dashboard. */
+  readonly label: string;
+  readonly queue: sqs.IQueue;
+}
+
+export interface MonitoringProps {
+  readonly indexer: lambda.IFunction;
+  /** Every dead-letter queue of the pipeline; each gets a "not empty" alarm. */
+  readonly deadLetterQueues: readonly MonitoredQueue[];
+  /** CloudTrail's delivery topic; failed deliveries to the indexer raise an alarm. */
+  readonly deliveryTopic: sns.ITopic;
+  /** Alarms notify this topic. */
+  readonly alertTopic: sns.ITopic;
+  /**
+   * Event sources plotted in "events indexed".
+   * @default ['glacier.amazonaws.com', 'support.amazonaws.com']
+   */
+  readonly indexedSources?: readonly string[];
+  /**
+   * Aggregation period of the alarms and the dashboard.
+   * @default Duration.minutes(5)
+   */
+  readonly period?: Duration;
+}
+
+/**
+ * Makes failures visible: alarms on every dead-letter queue, on indexer errors and failed log
+ * files, and on failed SNS deliveries, all notifying the alert topic; plus a dashboard of the
+ * pipeline's health drawn from the metrics the indexer emits.
+ */
+export class Monitoring extends Construct {
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  public constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const period = props.period ?? Duration.minutes(5);
+    const notify = new actions.SnsAction(props.alertTopic);
+    const anyAtAll = (alarmId: string, description: string, metric: cloudwatch.IMetric) => {
+      const alarm = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        // No data means nothing failed (SNS and Lambda publish error metrics only when they occur).
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(notify);
+      this.alarms.push(alarm);
+      return alarm;
+    };
+
+    const queueDepths = props.deadLetterQueues.map(({ label, queue }) =>
+      queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label }),
+    );
+    props.deadLetterQueues.forEach(({ id: queueId, label }, i) => {
+      anyAtAll(
+        `${queueId}NotEmpty`,
+        `trail-index: the ${label} holds messages; inspect them and run "trail-index redrive".`,
+        queueDepths[i]!,
+      );
+    });
+    const errors = props.indexer.metricErrors({ period, statistic: 'Sum' });
+    anyAtAll('IndexerErrors', 'trail-index: the indexer function failed; see its log group.', errors);
+    const metric = (metricName: string, label: string, extra: Record<string, string> = {}) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: SERVICE_NAME, ...extra },
+        statistic: 'Sum',
+        period,
+        label,
+      });
+    const filesFailed = metric(METRIC.filesFailed, 'failed');
+    anyAtAll(
+      'LogFilesFailed',
+      'trail-index: the indexer could not read one or more log files; see its log group.',
+      filesFailed,
+    );
+    const failedDeliveries = props.deliveryTopic.metricNumberOfNotificationsFailed({
+      period,
+      statistic: 'Sum',
+    });
+    anyAtAll(
+      'DeliveryFailed',
+      'trail-index: SNS could not deliver CloudTrail notifications to the indexer.',
+      failedDeliveries,
+    );
+
+    const sources = props.indexedSources ?? DEFAULT_INDEXED_SOURCES;
+    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
+      new cloudwatch.GraphWidget({ title, left, width, height: 6 });
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 })],
+        [
+          graph('Log files', [
+            metric(METRIC.filesProcessed, 'processed'),
+            metric(METRIC.filesSkipped, 'skipped'),
+            filesFailed,
+          ]),
+          graph(
+            'Events indexed',
+            sources.map((source) =>
+              metric(METRIC.eventsIndexed, source, { [EVENT_SOURCE_DIMENSION]: source }),
+            ),
+          ),
+          graph('Alerts and retries', [
+            metric(METRIC.alertsPublished, 'alerts published'),
+            metric(METRIC.writeRetries, 'write retries'),
+            metric(METRIC.notificationsSkipped, 'notifications skipped'),
+          ]),
+        ],
+        [
+          graph('Indexer invocations and errors', [
+            props.indexer.metricInvocations({ period, statistic: 'Sum' }),
+            errors,
+            props.indexer.metricThrottles({ period, statistic: 'Sum' }),
+          ]),
+          graph('Indexer duration', [
+            props.indexer.metricDuration({ period, statistic: 'p50', label: 'p50' }),
+            props.indexer.metricDuration({ period, statistic: 'p99', label: 'p99' }),
+            props.indexer.metricDuration({ period, statistic: 'Maximum', label: 'max' }),
+          ]),
+          graph('Deliveries and dead letters', [
+            props.deliveryTopic.metricNumberOfMessagesPublished({
+              period,
+              statistic: 'Sum',
+              label: 'published',
+            }),
+            failedDeliveries,
+            ...queueDepths,
+          ]),
+        ],
+      ],
+    });
+  }
+}

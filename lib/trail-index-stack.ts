@@ -1,0 +1,109 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { STACK_OUTPUT } from '../lambdas/shared/config';
+import {
+  assertValidOptions,
+  resolveIndexedSources,
+  resolveLifecycle,
+  type TrailIndexOptions,
+} from './config';
+import { Alerts } from './constructs/alerts';
+import { AuditTrail } from './constructs/audit-trail';
+import { IndexTable } from './constructs/index-table';
+import { IndexerFunction } from './constructs/indexer-function';
+import { Monitoring } from './constructs/monitoring';
+
+export interface TrailIndexStackProps extends StackProps, TrailIndexOptions {}
+
+/**
+ * trail-index: CloudTrail → encrypted log archive → SNS → indexer Lambda → DynamoDB index,
+ * with alerts and monitoring. This class only wires one construct per concern.
+ */
+export class TrailIndexStack extends Stack {
+  public constructor(scope: Construct, id: string, props: TrailIndexStackProps = {}) {
+    super(scope, id, props);
+    // Props may come from code as well as from context: reject bad ones here too.
+    assertValidOptions(props);
+    const indexedSources = resolveIndexedSources(props);
+
+    const audit = new AuditTrail(this, 'AuditTrail', {
+      trailName: props.trailName,
+      organizationId: props.organizationId,
+      lifecycle: resolveLifecycle(props),
+    });
+    const index = new IndexTable(this, 'IndexTable');
+    const alerts = new Alerts(this, 'Alerts', { email: props.alertEmail });
+    const indexer = new IndexerFunction(this, 'Indexer', {
+      deliveryTopic: audit.deliveryTopic,
+      logBucket: audit.logBucket,
+      logKey: audit.key,
+      table: index.table,
+      alertTopic: alerts.topic,
+      indexedSources,
+      retentionDays: props.indexRetentionDays,
+    });
+    new Monitoring(this, 'Monitoring', {
+      indexer: indexer.function,
+      deadLetterQueues: [
+        {
+          id: 'SubscriptionDeadLetterQueue',
+          label: 'subscription dead-letter queue',
+          queue: indexer.subscriptionDeadLetterQueue,
+        },
+        {
+          id: 'FailureDestinationQueue',
+          label: 'failure destination queue',
+          queue: indexer.failureDestinationQueue,
+        },
+        ...(alerts.deliveryDeadLetterQueue === undefined
+          ? []
+          : [
+              {
+                id: 'AlertDeadLetterQueue',
+                label: 'alert email dead-letter queue',
+                queue: alerts.deliveryDeadLetterQueue,
+              },
+            ]),
+      ],
+      deliveryTopic: audit.deliveryTopic,
+      alertTopic: alerts.topic,
+      indexedSources,
+    });
+
+    // Output ids are the names the CLI looks up (`trail-index --stack NAME`).
+    const outputs: Record<keyof typeof STACK_OUTPUT, { value: string; description: string }> = {
+      logBucketName: {
+        value: audit.logBucket.bucketName,
+        description: 'Bucket holding the CloudTrail log files',
+      },
+      trailArn: { value: audit.trail.attrArn, description: 'ARN of the trail' },
+      deliveryTopicArn: {
+        value: audit.deliveryTopic.topicArn,
+        description: 'Topic CloudTrail announces log files on',
+      },
+      alertTopicArn: {
+        value: alerts.topic.topicArn,
+        description: 'Topic for vault-deletion alerts and alarms',
+      },
+      tableName: { value: index.table.tableName, description: 'DynamoDB table of indexed events' },
+      subscriptionDlqUrl: {
+        value: indexer.subscriptionDeadLetterQueue.queueUrl,
+        description: 'Notifications SNS could not deliver to the indexer',
+      },
+      failureDestinationQueueUrl: {
+        value: indexer.failureDestinationQueue.queueUrl,
+        description: 'Indexer invocations that failed after retries',
+      },
+      indexerFunctionName: {
+        value: indexer.function.functionName,
+        description: 'The indexer Lambda function',
+      },
+    };
+    for (const [key, output] of Object.entries(outputs) as [
+      keyof typeof STACK_OUTPUT,
+      (typeof outputs)[keyof typeof STACK_OUTPUT],
+    ][]) {
+      new CfnOutput(this, STACK_OUTPUT[key], output);
+    }
+  }
+}
