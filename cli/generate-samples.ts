@@ -1,6 +1,6 @@
 /**
  * Writes the sample CloudTrail log files that `trail-index local` (`npm start`) indexes when no
- * `--logs` is given. Run with `npx tsx samples/generate.ts`; the output is committed and
+ * `--logs` is given. Run with `npx tsx cli/generate-samples.ts`; the output is committed and
  * deterministic (fixed ids, gzip without a timestamp), so rerunning changes nothing.
  *
  * The story the samples tell:
@@ -21,7 +21,7 @@ import { seedGlacierRecords, seedSupportCreateCase } from '../test/harness/facto
 
 type CloudTrailRecord = Record<string, unknown>;
 
-const HERE = __dirname;
+const HERE = join(__dirname, '..', 'samples');
 const GLACIER = 'glacier.amazonaws.com';
 const SUPPORT = 'support.amazonaws.com';
 const CASE_ID = 'case-111122223333-muen-2016-c3f2077e504940f2';
