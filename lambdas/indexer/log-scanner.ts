@@ -255,9 +255,17 @@ async function readGzipHeader(input: ByteSource): Promise<void> {
   }
 }
 
-/** A zlib error (as opposed to an error of the body stream). */
-function isZlibError(err: unknown): err is Error & { code: string } {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && 'errno' in err;
+/**
+ * A zlib error (as opposed to an error of the body stream). Not `instanceof Error`: errors made by
+ * Node internals belong to another realm under test runners that use vm contexts.
+ */
+function isZlibError(err: unknown): err is { code: string; message: string } {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    typeof (err as { errno?: unknown }).errno === 'number'
+  );
 }
 
 /** Resolves when `stream` can take more input, or will never need to (ended, closed, destroyed). */
@@ -293,7 +301,7 @@ async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerat
   const unconsumed: { chunk: Buffer; start: number }[] = [];
   let written = 0;
   let memberEnded = false;
-  let bodyError: Error | undefined;
+  let bodyError: { error: unknown } | undefined;
   inflate.once('end', () => {
     memberEnded = true;
   });
@@ -312,8 +320,8 @@ async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerat
       if (!inflate.destroyed) inflate.end();
     } catch (err) {
       if (!inflate.destroyed) {
-        bodyError = err instanceof Error ? err : new Error(String(err));
-        inflate.destroy(bodyError);
+        bodyError = { error: err };
+        inflate.destroy(new Error('the log file body failed', { cause: err }));
       }
     }
   })();
@@ -329,7 +337,7 @@ async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerat
         yield out;
       }
     } catch (err) {
-      if (bodyError !== undefined) throw bodyError;
+      if (bodyError !== undefined) throw bodyError.error as Error;
       if (isZlibError(err)) {
         if (err.code === 'Z_BUF_ERROR') {
           throw new LogFileError('truncated-gzip', 'file ends inside the compressed data', { cause: err });
@@ -339,7 +347,7 @@ async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerat
       throw err;
     }
     await pump;
-    if (bodyError !== undefined) throw bodyError;
+    if (bodyError !== undefined) throw bodyError.error as Error;
 
     const consumed = inflate.bytesWritten;
     const rest = Buffer.concat(

@@ -1,0 +1,395 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { GLACIER, SUPPORT, logFileText, makeRecord, prng } from '../../bench/cloudtrail-generator';
+import {
+  LogFileError,
+  scanLogFile,
+  type LogFileErrorReason,
+  type ScanStats,
+} from '../../lambdas/indexer/log-scanner';
+
+const SOURCES: ReadonlySet<string> = new Set([GLACIER, SUPPORT]);
+
+/** A stream body, as the S3 SDK gives, of `size`-byte chunks. */
+function chunked(bytes: Buffer, size: number): AsyncIterable<Uint8Array> {
+  function* chunks() {
+    for (let i = 0; i < bytes.length; i += size) {
+      // Plain Uint8Array views, as any AsyncIterable<Uint8Array> body may give.
+      yield new Uint8Array(bytes.buffer, bytes.byteOffset + i, Math.min(size, bytes.length - i));
+    }
+  }
+  return Readable.from(chunks());
+}
+
+function randomlyChunked(bytes: Buffer, seed: number): AsyncIterable<Uint8Array> {
+  function* chunks() {
+    const rng = prng(seed);
+    let i = 0;
+    while (i < bytes.length) {
+      const size = 1 + Math.floor(rng() * (rng() < 0.5 ? 16 : 70_000));
+      yield bytes.subarray(i, i + size);
+      i += size;
+    }
+  }
+  return Readable.from(chunks());
+}
+
+interface Outcome {
+  readonly raws: string[];
+  readonly records: Record<string, unknown>[];
+  readonly error?: unknown;
+  readonly stats: ScanStats;
+}
+
+async function scan(body: AsyncIterable<Uint8Array>, sources = SOURCES): Promise<Outcome> {
+  const stats: ScanStats = {
+    compressedBytes: 0,
+    decompressedBytes: 0,
+    recordsScanned: 0,
+    recordsSelected: 0,
+  };
+  const raws: string[] = [];
+  const records: Record<string, unknown>[] = [];
+  try {
+    for await (const selected of scanLogFile(body, sources, stats)) {
+      raws.push(selected.raw);
+      records.push(selected.record);
+    }
+  } catch (error) {
+    return { raws, records, error, stats };
+  }
+  return { raws, records, stats };
+}
+
+/** The reference: parse everything, then filter. */
+function naive(text: string, sources = SOURCES): unknown[] {
+  const parsed = JSON.parse(text) as { Records: unknown[] };
+  return parsed.Records.filter(
+    (r) =>
+      typeof r === 'object' &&
+      r !== null &&
+      sources.has((r as { eventSource?: unknown }).eventSource as string),
+  );
+}
+
+function generated(seed: number, bytes: number, selectedShare = 0.02): string {
+  return [...logFileText(seed, bytes, { selectedShare, largeShare: 0.02 })].join('');
+}
+
+function logFile(records: readonly unknown[]): string {
+  return JSON.stringify({ Records: records });
+}
+
+const glacierRecord = (extra: Record<string, unknown> = {}) => ({
+  eventVersion: '1.11',
+  eventSource: GLACIER,
+  eventName: 'DeleteVault',
+  eventID: 'e1',
+  requestParameters: { accountId: '-', vaultName: 'v' },
+  ...extra,
+});
+const s3Record = (extra: Record<string, unknown> = {}) => ({
+  eventSource: 's3.amazonaws.com',
+  eventName: 'GetObject',
+  eventID: 's1',
+  ...extra,
+});
+
+function expectReason(outcome: Outcome, reason: LogFileErrorReason): void {
+  expect(outcome.error).toBeInstanceOf(LogFileError);
+  expect((outcome.error as LogFileError).reason).toBe(reason);
+  expect((outcome.error as LogFileError).name).toBe('LogFileError');
+}
+
+describe('scanLogFile selects exactly what parsing everything would', () => {
+  test.each([1, 2, 3, 4])('generated gzip file, seed %i', async (seed) => {
+    // Prepare
+    const text = generated(seed, 2_000_000, 0.05);
+    const gz = gzipSync(text);
+
+    // Act
+    const outcome = await scan(randomlyChunked(gz, seed));
+
+    // Assess
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.records).toEqual(naive(text));
+    expect(outcome.records.length).toBeGreaterThan(10);
+    expect(outcome.raws.map((raw) => JSON.parse(raw) as unknown)).toEqual(outcome.records);
+    expect(outcome.stats).toEqual({
+      compressedBytes: gz.length,
+      decompressedBytes: Buffer.byteLength(text),
+      recordsScanned: (JSON.parse(text) as { Records: unknown[] }).Records.length,
+      recordsSelected: outcome.records.length,
+    });
+  });
+
+  test('generated plain JSON file', async () => {
+    // Prepare
+    const text = generated(9, 1_000_000, 0.05);
+
+    // Act
+    const outcome = await scan(chunked(Buffer.from(text), 65_536));
+
+    // Assess
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.records).toEqual(naive(text));
+  });
+
+  test('another source list selects other records', async () => {
+    // Prepare
+    const text = generated(5, 500_000, 0.05);
+    const sources = new Set(['s3.amazonaws.com']);
+
+    // Act
+    const outcome = await scan(chunked(gzipSync(text), 4096), sources);
+
+    // Assess
+    expect(outcome.records).toEqual(naive(text, sources));
+    expect(outcome.records.length).toBeGreaterThan(0);
+  });
+
+  test.each([
+    ['gzip', true],
+    ['plain', false],
+  ])('1-byte chunks of a small %s file', async (_name, compress) => {
+    // Prepare
+    const text = generated(11, 20_000, 0.3);
+    const bytes = compress ? gzipSync(text) : Buffer.from(text);
+
+    // Act
+    const outcome = await scan(chunked(bytes, 1));
+
+    // Assess
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.records).toEqual(naive(text));
+    expect(outcome.records.length).toBeGreaterThan(0);
+  });
+
+  test('pretty-printed JSON keeps each record text exactly', async () => {
+    // Prepare
+    const records = [glacierRecord(), s3Record(), glacierRecord({ eventID: 'e2', eventSource: SUPPORT })];
+    const text = JSON.stringify({ Records: records }, null, 4);
+
+    // Act
+    const outcome = await scan(chunked(gzipSync(text), 7));
+
+    // Assess
+    expect(outcome.records).toEqual([records[0], records[2]]);
+    expect(outcome.raws[0]).toBe(JSON.stringify(records[0], null, 4).replace(/\n/g, '\n        '));
+  });
+
+  test('multi-byte UTF-8 split across chunks', async () => {
+    // Prepare
+    const record = glacierRecord({
+      userAgent: 'ünïcødé 東京 🚀 مرحبا',
+      requestParameters: { vaultName: '🚀'.repeat(50) },
+    });
+    const text = logFile([s3Record({ note: '日本語' }), record]);
+
+    // Act
+    const outcomes = await Promise.all([1, 2, 3, 5].map((size) => scan(chunked(gzipSync(text), size))));
+    const plain = await scan(chunked(Buffer.from(text), 1));
+
+    // Assess
+    for (const outcome of [...outcomes, plain]) {
+      expect(outcome.records).toEqual([record]);
+      expect(outcome.raws).toEqual([JSON.stringify(record)]);
+    }
+  });
+
+  test('a 300 KB record', async () => {
+    // Prepare
+    const big = glacierRecord({ requestParameters: { policy: 'x'.repeat(300_000), vaultName: 'v' } });
+    const text = logFile([
+      s3Record(),
+      big,
+      s3Record({ blob: 'y'.repeat(300_000) }),
+      glacierRecord({ eventID: 'e3' }),
+    ]);
+
+    // Act
+    const outcome = await scan(chunked(gzipSync(text), 16_384));
+
+    // Assess
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.records).toEqual([big, glacierRecord({ eventID: 'e3' })]);
+    expect(outcome.raws[0]).toHaveLength(JSON.stringify(big).length);
+  });
+
+  test('empty Records, other top-level keys and whitespace are fine', async () => {
+    // Prepare
+    const texts = ['{"Records":[]}', ' \n{ "other": [1, {"Records": 2}], "Records" : [ ] , "x": null }\n\t'];
+
+    // Act
+    const outcomes = await Promise.all(texts.map((text) => scan(chunked(gzipSync(text), 3))));
+
+    // Assess
+    for (const outcome of outcomes) {
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.records).toEqual([]);
+    }
+  });
+
+  test('only the record-level eventSource counts', async () => {
+    // Prepare
+    const decoys = [
+      s3Record({ requestParameters: { eventSource: GLACIER, text: `"eventSource":"${GLACIER}"` } }),
+      s3Record({ userIdentity: { type: 'AWSService', invokedBy: GLACIER } }),
+      { eventType: 'AwsCloudTrailInsight', insightDetails: { eventSource: GLACIER } },
+      { eventSource: [GLACIER] },
+      { eventSource: null },
+      { eventSource: `${GLACIER} ` },
+    ];
+    const text = `{"Records":[${decoys.map((d) => JSON.stringify(d)).join(',')},"${GLACIER}",42,null,[{"eventSource":"${GLACIER}"}]]}`;
+
+    // Act
+    const outcome = await scan(chunked(gzipSync(text), 5));
+
+    // Assess
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.records).toEqual([]);
+    expect(outcome.stats.recordsScanned).toBe(decoys.length + 4);
+  });
+
+  test('escaped keys and values and duplicate keys read as JSON.parse reads them', async () => {
+    // Prepare
+    const text =
+      '{"Rec\\u006frds":[' +
+      '{"event\\u0053ource":"glacier\\u002eamazonaws.com","n":1},' +
+      `{"eventSource":"${GLACIER}","eventSource":"s3.amazonaws.com"},` +
+      `{"eventSource":"s3.amazonaws.com","eventSource":"${SUPPORT}"},` +
+      `{"eventSource":"${GLACIER}","eventSource":{"a":1}}` +
+      ']}';
+
+    // Act
+    const outcome = await scan(chunked(Buffer.from(text), 2));
+
+    // Assess
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.records).toEqual(naive(text));
+    expect(outcome.records).toHaveLength(2);
+  });
+});
+
+describe('scanLogFile rejects broken files', () => {
+  const good = logFile([glacierRecord(), s3Record(), glacierRecord({ eventID: 'e2' })]);
+  const gz = gzipSync(good);
+
+  test.each<[string, Buffer, LogFileErrorReason]>([
+    ['text that is not JSON', Buffer.from('hello world'), 'not-a-log-file'],
+    ['binary data', Buffer.from([0x00, 0x01, 0x02, 0x03]), 'not-a-log-file'],
+    ['an empty file', Buffer.alloc(0), 'not-a-log-file'],
+    ['half a gzip magic', Buffer.from([0x1f]), 'not-a-log-file'],
+    ['a flipped bit in the deflate data', flip(gz, 20), 'corrupt-gzip'],
+    ['a wrong CRC-32', flip(gz, gz.length - 6), 'corrupt-gzip'],
+    ['a wrong ISIZE', flip(gz, gz.length - 2), 'corrupt-gzip'],
+    ['an unknown compression method', patch(gz, 2, 7), 'corrupt-gzip'],
+    ['reserved header flags', patch(gz, 3, 0x80), 'corrupt-gzip'],
+    ['a cut in the header', gz.subarray(0, 6), 'truncated-gzip'],
+    ['a cut in the deflate data', gz.subarray(0, gz.length - 30), 'truncated-gzip'],
+    ['a cut in the trailer', gz.subarray(0, gz.length - 3), 'truncated-gzip'],
+    ['no trailer', gz.subarray(0, gz.length - 8), 'truncated-gzip'],
+    ['a second gzip member', Buffer.concat([gz, gzipSync(good)]), 'trailing-data'],
+    ['trailing garbage', Buffer.concat([gz, Buffer.from('garbage')]), 'trailing-data'],
+    ['one trailing zero byte', Buffer.concat([gz, Buffer.alloc(1)]), 'trailing-data'],
+    ['truncated JSON', gzipSync(good.slice(0, -10)), 'invalid-json'],
+    ['a missing comma', gzipSync('{"Records":[{"a":1}{"b":2}]}'), 'invalid-json'],
+    ['a bad literal', gzipSync('{"Records":[{"a":tru}]}'), 'invalid-json'],
+    ['a leading-zero number', gzipSync('{"Records":[{"a":012}]}'), 'invalid-json'],
+    ['unbalanced brackets', gzipSync('{"Records":[{"a":[1}]}'), 'invalid-json'],
+    ['text after the JSON value', gzipSync(`${good} {}`), 'invalid-json'],
+    [
+      'a bad escape in a selected record',
+      gzipSync(`{"Records":[{"eventSource":"${GLACIER}","a":"\\x"}]}`),
+      'invalid-json',
+    ],
+    ['a JSON array', gzipSync('[{"eventSource":"glacier.amazonaws.com"}]'), 'missing-records'],
+    ['no Records key', gzipSync('{"logFiles":[]}'), 'missing-records'],
+    ['Records that is not an array', gzipSync('{"Records":{"a":1}}'), 'missing-records'],
+    ['a JSON string', Buffer.from('"Records"'), 'missing-records'],
+  ])('%s', async (_name, bytes, reason) => {
+    // Act
+    const outcome = await scan(chunked(bytes, 64));
+
+    // Assess
+    expectReason(outcome, reason);
+  });
+
+  test('a gzip header with name, comment, extra field and header CRC is read', async () => {
+    // Prepare: FTEXT|FHCRC|FEXTRA|FNAME|FCOMMENT, then the deflate data and trailer of a plain gzip.
+    const head = Buffer.concat([
+      Buffer.from([0x1f, 0x8b, 8, 0x1f, 0, 0, 0, 0, 0, 3]),
+      Buffer.from([3, 0, 1, 2, 3]),
+      Buffer.from('name.json\0comment\0'),
+    ]);
+    const { crc32 } = await import('node:zlib');
+    const hcrc = Buffer.alloc(2);
+    hcrc.writeUInt16LE(crc32(head) & 0xffff);
+    const bytes = Buffer.concat([head, hcrc, gz.subarray(10)]);
+
+    // Act
+    const outcome = await scan(chunked(bytes, 1));
+    const badHeaderCrc = await scan(chunked(flip(bytes, head.length), 64));
+
+    // Assess
+    expect(outcome.error).toBeUndefined();
+    expect(outcome.records).toHaveLength(2);
+    expectReason(badHeaderCrc, 'corrupt-gzip');
+  });
+
+  test('records before the damage are yielded, then the error is thrown', async () => {
+    // Prepare
+    const text = generated(21, 3_000_000, 0.05);
+    const full = gzipSync(text);
+    const cut = full.subarray(0, Math.floor(full.length / 2));
+
+    // Act
+    const outcome = await scan(chunked(cut, 65_536));
+
+    // Assess
+    expectReason(outcome, 'truncated-gzip');
+    expect(outcome.records.length).toBeGreaterThan(0);
+    expect(outcome.records).toEqual(naive(text).slice(0, outcome.records.length));
+  });
+
+  test('an error of the body stream is passed on as it is', async () => {
+    // Prepare
+    const failure = new Error('socket hang up');
+    function* failing() {
+      yield gz.subarray(0, 40);
+      throw failure;
+    }
+
+    // Act
+    const outcome = await scan(Readable.from(failing()));
+
+    // Assess
+    expect(outcome.error).toBe(failure);
+  });
+
+  test('the selected record objects are parsed from their raw text', async () => {
+    // Prepare
+    const rng = prng(3);
+    const record = makeRecord(rng, { selectedShare: 1 });
+    const text = logFile([record]);
+
+    // Act
+    const outcome = await scan(chunked(Buffer.from(text), 100));
+
+    // Assess
+    expect(outcome.raws).toEqual([JSON.stringify(record)]);
+    expect(outcome.records).toEqual([record]);
+  });
+});
+
+function flip(bytes: Buffer, at: number): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[at] = (copy[at] ?? 0) ^ 0xff;
+  return copy;
+}
+
+function patch(bytes: Buffer, at: number, value: number): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[at] = value;
+  return copy;
+}
