@@ -1,0 +1,48 @@
+/**
+ * The indexer's configuration, read from the environment the construct sets. Read once at cold
+ * start: a missing variable fails the first invocation loudly instead of every file quietly.
+ */
+import { DEFAULT_INDEXED_SOURCES, ENV } from '../shared/config';
+import { ConfigError } from './errors';
+
+export interface IndexerConfig {
+  readonly tableName: string;
+  readonly alertTopicArn: string;
+  readonly indexedSources: ReadonlySet<string>;
+  /** Days to keep events after their eventTime; undefined keeps them forever. */
+  readonly retentionDays?: number;
+}
+
+export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): IndexerConfig {
+  const required = (name: string): string => {
+    const value = env[name]?.trim();
+    if (value === undefined || value === '')
+      throw new ConfigError(`environment variable ${name} is required`);
+    return value;
+  };
+  const retention = env[ENV.retentionDays]?.trim();
+  let retentionDays: number | undefined;
+  if (retention !== undefined && retention !== '') {
+    retentionDays = Number(retention);
+    if (!Number.isFinite(retentionDays) || retentionDays <= 0) {
+      throw new ConfigError(`${ENV.retentionDays} must be a positive number of days, got "${retention}"`);
+    }
+  }
+  return {
+    tableName: required(ENV.tableName),
+    alertTopicArn: required(ENV.alertTopicArn),
+    indexedSources: readIndexedSources(env),
+    ...(retentionDays === undefined ? {} : { retentionDays }),
+  };
+}
+
+/** The event sources to index: INDEXED_SOURCES (comma-separated), else Glacier and Support. */
+export function readIndexedSources(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ReadonlySet<string> {
+  const sources = (env[ENV.indexedSources] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return new Set(sources.length > 0 ? sources : DEFAULT_INDEXED_SOURCES);
+}

@@ -1,0 +1,111 @@
+/**
+ * The Lambda handler, built from its dependencies: it reads the SNS event, processes every log file
+ * of every notification one at a time, and maps failures. A broken file does not stop the others;
+ * after all of them, any failure throws {@link IndexingFailedError} so Lambda retries the event and
+ * finally sends it to the failure destination.
+ */
+import type { Context, SNSEvent } from 'aws-lambda';
+import { METRIC } from '../shared/config';
+import { IndexingFailedError } from './errors';
+import { parseNotification, snsRecords } from './notification';
+import { count, countEventsIndexed, logger, metrics } from './observability';
+import { IndexerDeps, processLogFile } from './process-log-file';
+import type { FileResult, NotificationSummary } from './types';
+
+/** Time kept back from the invocation's end, to log, publish metrics and fail cleanly. */
+export const DEADLINE_MARGIN_MS = 10_000;
+
+export type IndexerHandler = (event: SNSEvent, context?: Context) => Promise<NotificationSummary>;
+
+export function createHandler(deps: IndexerDeps): IndexerHandler {
+  return async (event, context) => {
+    if (context !== undefined) logger.addContext(context);
+    const deadline =
+      context === undefined
+        ? undefined
+        : Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
+    const summary: NotificationSummary = { files: [], skippedMessages: [] };
+    let firstError: unknown;
+    try {
+      // `event` is typed for callers but narrowed here: anything can be published to the topic.
+      for (const record of snsRecords(event)) {
+        const notification = parseNotification(record);
+        if (notification.kind === 'skip') {
+          logger.info('Skipping a notification', {
+            messageId: notification.messageId,
+            reason: notification.reason,
+          });
+          count(METRIC.notificationsSkipped);
+          summary.skippedMessages.push({ messageId: notification.messageId, reason: notification.reason });
+          continue;
+        }
+        // One file at a time: each is streamed, so memory stays that of one file's window.
+        for (const key of notification.keys) {
+          logger.appendKeys({ s3Bucket: notification.bucket, s3Key: key, messageId: notification.messageId });
+          let result: FileResult;
+          try {
+            result = await processLogFile(
+              deps,
+              { bucket: notification.bucket, key },
+              deadline === undefined ? {} : { deadline },
+            );
+          } catch (err) {
+            // Infrastructure trouble (DynamoDB, SNS, time): record it, go on, fail at the end.
+            firstError ??= err;
+            logger.error('Log file could not be indexed', err as Error);
+            result = failedResult(notification.bucket, key, err);
+          }
+          report(result);
+          summary.files.push(result);
+          logger.removeKeys(['s3Bucket', 's3Key', 'messageId']);
+        }
+      }
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+    const failed = summary.files.filter((file) => file.status === 'failed').length;
+    logger.info('Notification processed', {
+      files: summary.files.length,
+      failed,
+      skippedMessages: summary.skippedMessages.length,
+    });
+    if (failed > 0)
+      throw new IndexingFailedError(summary, firstError === undefined ? undefined : { cause: firstError });
+    return summary;
+  };
+}
+
+function failedResult(bucket: string, key: string, err: unknown): FileResult {
+  return {
+    bucket,
+    key,
+    kind: 'log',
+    status: 'failed',
+    reason: err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error',
+    recordsScanned: 0,
+    eventsIndexed: {},
+    eventNames: {},
+    alertsPublished: 0,
+    alerts: [],
+  };
+}
+
+function report(result: FileResult): void {
+  const metric = { indexed: METRIC.filesProcessed, skipped: METRIC.filesSkipped, failed: METRIC.filesFailed }[
+    result.status
+  ];
+  count(metric);
+  count(METRIC.recordsScanned, result.recordsScanned);
+  count(METRIC.alertsPublished, result.alertsPublished);
+  for (const [source, n] of Object.entries(result.eventsIndexed)) countEventsIndexed(source, n);
+  const details = {
+    status: result.status,
+    reason: result.reason,
+    kind: result.kind,
+    recordsScanned: result.recordsScanned,
+    eventsIndexed: result.eventsIndexed,
+    alertsPublished: result.alertsPublished,
+  };
+  if (result.status === 'failed') logger.error('Log file failed', details);
+  else logger.info(result.status === 'skipped' ? 'Log file skipped' : 'Log file indexed', details);
+}

@@ -1,0 +1,45 @@
+/**
+ * The indexer's production dependencies. Clients are created once per container, on first use,
+ * and configured only by the SDK's standard settings (region, credentials, `AWS_ENDPOINT_URL_*`),
+ * so the same code runs in Lambda, in local mode and in tests.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { createAlertPublisher } from './alert-publisher';
+import { IndexerConfig, readConfig, readIndexedSources } from './config';
+import { createIndexWriter } from './index-writer';
+import type { IndexerDeps } from './process-log-file';
+import { createS3LogReader } from './s3-log-reader';
+
+let clients: { s3: S3Client; sns: SNSClient; dynamodb: DynamoDBClient } | undefined;
+
+function sharedClients() {
+  clients ??= { s3: new S3Client({}), sns: new SNSClient({}), dynamodb: new DynamoDBClient({}) };
+  return clients;
+}
+
+/**
+ * Dependencies from the environment ({@link readConfig} throws when it is incomplete). `overrides`
+ * lets the CLI index into a table it names without setting environment variables.
+ */
+export function defaultDeps(overrides: Partial<IndexerConfig> = {}): IndexerDeps {
+  const { tableName, alertTopicArn } = overrides;
+  // The CLI names the table and topic itself; the Lambda gets them from its environment.
+  const config: IndexerConfig =
+    tableName !== undefined && alertTopicArn !== undefined
+      ? { indexedSources: readIndexedSources(), ...overrides, tableName, alertTopicArn }
+      : { ...readConfig(), ...overrides };
+  const { s3, sns, dynamodb } = sharedClients();
+  return {
+    config,
+    reader: createS3LogReader(s3),
+    writer: createIndexWriter({ client: dynamodb, tableName: config.tableName, concurrency: 4 }),
+    alerts: createAlertPublisher({
+      dynamodb,
+      sns,
+      tableName: config.tableName,
+      topicArn: config.alertTopicArn,
+    }),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Indexes one log file: classify the key, stream and scan the body, write the selected events in
+ * bounded groups, then publish the alerts their rules call for. Used by the Lambda handler, the
+ * CLI's backfill and local mode alike.
+ */
+import { buildEventItem, EventItem, estimateItemSize } from '../shared/event-item';
+import { AlertRule, DEFAULT_ALERT_RULES, formatAlert, matchingRules, AlertMessage } from './alert-rules';
+import type { AlertPublisher } from './alert-publisher';
+import type { IndexerConfig } from './config';
+import { UnreadableFileError } from './errors';
+import type { IndexWriter } from './index-writer';
+import { LogFileError, scanLogFile, ScanStats } from './log-scanner';
+import { classifyKey } from './notification';
+import { logger } from './observability';
+import type { LogReader } from './s3-log-reader';
+import type { FileResult } from './types';
+
+export interface IndexerDeps {
+  readonly config: IndexerConfig;
+  readonly reader: LogReader;
+  readonly writer: IndexWriter;
+  readonly alerts: AlertPublisher;
+  /** @default DEFAULT_ALERT_RULES */
+  readonly rules?: readonly AlertRule[];
+}
+
+export interface ProcessOptions {
+  /** Publish alerts (backfill can turn them off). @default true */
+  readonly alerts?: boolean;
+  /** Epoch ms after which writes give up (the invocation's end minus a margin). */
+  readonly deadline?: number;
+}
+
+/** Items buffered before a write: bounded by count and bytes, so memory stays flat. */
+const FLUSH_ITEMS = 200;
+const FLUSH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Never throws for a broken file (it returns `failed` with the reason, after indexing what it could
+ * read); throws for infrastructure errors (DynamoDB, SNS, time out), which a retry can fix.
+ */
+export async function processLogFile(
+  deps: IndexerDeps,
+  file: { readonly bucket: string; readonly key: string },
+  options: ProcessOptions = {},
+): Promise<FileResult> {
+  const { bucket, key } = file;
+  const kind = classifyKey(key);
+  const eventsIndexed: Record<string, number> = {};
+  const eventNames: Record<string, number> = {};
+  const stats: ScanStats = {
+    compressedBytes: 0,
+    decompressedBytes: 0,
+    recordsScanned: 0,
+    recordsSelected: 0,
+  };
+  const alerts: { message: AlertMessage; expiresAt: number | undefined }[] = [];
+  const result = (status: FileResult['status'], reason?: string, alertsPublished = 0): FileResult => ({
+    bucket,
+    key,
+    kind,
+    status,
+    ...(reason === undefined ? {} : { reason }),
+    recordsScanned: stats.recordsScanned,
+    eventsIndexed,
+    eventNames,
+    alertsPublished,
+    alerts: alerts.map((a) => a.message),
+  });
+
+  if (kind !== 'log') return result('skipped', `${kind}-file`);
+
+  const rules = deps.rules ?? DEFAULT_ALERT_RULES;
+  const indexedAt = new Date();
+  let buffer: EventItem[] = [];
+  let bufferBytes = 0;
+  const flush = async () => {
+    if (buffer.length === 0) return;
+    const items = buffer;
+    buffer = [];
+    bufferBytes = 0;
+    await deps.writer.write(items, options.deadline === undefined ? {} : { deadline: options.deadline });
+    for (const item of items) {
+      eventsIndexed[item.eventSource] = (eventsIndexed[item.eventSource] ?? 0) + 1;
+      eventNames[item.eventName] = (eventNames[item.eventName] ?? 0) + 1;
+    }
+  };
+
+  let broken: string | undefined;
+  try {
+    const body = await deps.reader.open(bucket, key);
+    for await (const { record, raw } of scanLogFile(body, deps.config.indexedSources, stats)) {
+      const item = buildEventItem(record, {
+        logBucket: bucket,
+        logKey: key,
+        indexedAt,
+        raw,
+        ...(deps.config.retentionDays === undefined ? {} : { retentionDays: deps.config.retentionDays }),
+      });
+      for (const rule of matchingRules(rules, record)) {
+        alerts.push({ message: formatAlert(rule, item), expiresAt: item.expiresAt });
+      }
+      buffer.push(item);
+      bufferBytes += estimateItemSize(item);
+      if (buffer.length >= FLUSH_ITEMS || bufferBytes >= FLUSH_BYTES) await flush();
+    }
+  } catch (err) {
+    if (!(err instanceof LogFileError) && !(err instanceof UnreadableFileError)) throw err;
+    broken = err.reason;
+    logger.error('Broken log file', { s3Bucket: bucket, s3Key: key, reason: err.reason, error: err });
+  }
+  // What was read before a file turned out broken is indexed (and alerted) too.
+  await flush();
+
+  let published = 0;
+  let inFlight = 0;
+  if (options.alerts ?? true) {
+    for (const { message, expiresAt } of alerts) {
+      const outcome = await deps.alerts.publish(message, expiresAt === undefined ? {} : { expiresAt });
+      if (outcome === 'published') published += 1;
+      if (outcome === 'in-flight') inFlight += 1;
+      logger.info('Alert', { ruleId: message.ruleId, eventID: message.eventID, outcome });
+    }
+  }
+  if (broken !== undefined) return result('failed', broken, published);
+  if (inFlight > 0) return result('failed', 'alert-in-flight', published);
+  return result('indexed', undefined, published);
+}
