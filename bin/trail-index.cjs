@@ -7,6 +7,15 @@ const path = require('node:path');
 
 require('tsx/cjs/api').register();
 
+// The AWS SDK warns on every run that its 2027 releases will need Node 22. It is not actionable
+// for someone running this CLI (package.json pins the SDK), so only that warning is dropped.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const text = typeof warning === 'string' ? warning : warning && warning.message;
+  if (typeof text === 'string' && text.startsWith('NodeVersionSupportWarning')) return;
+  emitWarning(warning, ...rest);
+};
+
 const { main } = require(path.join(__dirname, '..', 'cli', 'main.ts'));
 
 main(process.argv).then(

@@ -102,8 +102,10 @@ async function* partitionHits(
   let returned = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
+    // Unfiltered, read no more than is wanted (dynalite returns nothing for a huge Limit: cap it).
     const pageSize =
-      options.pageSize ?? (filter === undefined ? Math.max(options.limit - returned, 1) : undefined);
+      options.pageSize ??
+      (filter === undefined ? Math.min(Math.max(options.limit - returned, 1), 1000) : undefined);
     const input: QueryCommandInput = {
       TableName: tableName,
       IndexName: plan.index,

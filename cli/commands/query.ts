@@ -97,7 +97,7 @@ Examples:
         );
         for (const event of events) {
           const item = items.get(event.eventID);
-          const record = item === undefined ? null : await decodeRecord(item);
+          const record = item === undefined ? null : decodeRecord(item);
           process.stdout.write(formatJsonLine(event, record));
         }
       } else if (options.json === true) {
