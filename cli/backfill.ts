@@ -9,26 +9,20 @@
  * by the indexer's own rules and skipped.
  */
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { isLogFileKey } from '../lambdas/indexer/notification';
+import type { FileResult } from '../lambdas/indexer/types';
 import { BackfillCheckpoint } from './checkpoint';
-
-/** The subset of the indexer's per-file result that backfill reports. */
-export interface ProcessedFile {
-  readonly key: string;
-  readonly status: 'indexed' | 'skipped' | 'failed';
-  readonly reason?: string;
-  readonly eventsIndexed: number;
-  readonly alertsPublished: number;
-}
 
 export interface BackfillDeps {
   readonly s3: S3Client;
-  /** Whether a key is a CloudTrail log file (not a digest, Insights or other object). */
-  readonly isLogFile: (key: string) => boolean;
-  /** Indexes one log file: the indexer core's `processLogFile`, bound to its dependencies. */
+  /**
+   * Indexes one log file: the indexer core's `processLogFile`, bound to its dependencies. It
+   * reports broken files as `failed` results; a throw (DynamoDB, SNS, credentials) fails that file.
+   */
   readonly processFile: (
-    file: { bucket: string; key: string },
-    options: { alerts: boolean },
-  ) => Promise<ProcessedFile>;
+    file: { readonly bucket: string; readonly key: string },
+    options: { readonly alerts: boolean },
+  ) => Promise<FileResult>;
 }
 
 export interface BackfillOptions {
@@ -65,7 +59,7 @@ export interface BackfillProgress {
   /** After listing: what this run will process. */
   planned(total: Readonly<Volume>): void;
   /** After each processed file. */
-  advanced(done: Readonly<Volume>, file: ProcessedFile): void;
+  advanced(done: Readonly<Volume>, file: FileResult): void;
   finished(): void;
 }
 
@@ -93,7 +87,10 @@ export interface BackfillReport {
   readonly indexed: number;
   readonly skipped: number;
   readonly failed: readonly { key: string; reason: string }[];
-  readonly eventsIndexed: number;
+  /** Events written, per eventSource. */
+  readonly eventsIndexed: Readonly<Record<string, number>>;
+  /** Events written, per eventName. */
+  readonly eventNames: Readonly<Record<string, number>>;
   readonly alertsPublished: number;
   /** Files in range neither done before nor processed now (interrupted or `maxFiles`). */
   readonly remaining: Volume;
@@ -144,7 +141,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions):
     for await (const dayPrefix of listDayPrefixes(deps.s3, options.bucket, location.prefix, range)) {
       const files: ListedFile[] = [];
       for await (const object of listObjects(deps.s3, options.bucket, dayPrefix)) {
-        if (!deps.isLogFile(object.key)) {
+        if (!isLogFileKey(object.key)) {
           otherObjects += 1;
           continue;
         }
@@ -191,7 +188,8 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions):
       indexed: 0,
       skipped: 0,
       failed: [],
-      eventsIndexed: 0,
+      eventsIndexed: {},
+      eventNames: {},
       alertsPublished: 0,
       remaining: sumVolume(pending),
       interrupted: false,
@@ -211,31 +209,26 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions):
   const failed: { key: string; reason: string }[] = [];
   let indexed = 0;
   let skipped = 0;
-  let eventsIndexed = 0;
+  const eventsIndexed: Record<string, number> = {};
+  const eventNames: Record<string, number> = {};
   let alertsPublished = 0;
   let next = 0;
   let checkpointError: Error | undefined;
 
   const processOne = async (file: ListedFile): Promise<void> => {
-    let result: ProcessedFile;
+    let result: FileResult;
     try {
       result = await deps.processFile(
         { bucket: options.bucket, key: file.key },
         { alerts: options.alerts === true },
       );
     } catch (err) {
-      // The core reports broken files as results; a throw is an outage (DynamoDB, SNS, credentials).
-      result = {
-        key: file.key,
-        status: 'failed',
-        reason: messageOf(err),
-        eventsIndexed: 0,
-        alertsPublished: 0,
-      };
+      result = failedResult(options.bucket, file.key, err);
     }
     processed.files += 1;
     processed.bytes += file.size;
-    eventsIndexed += result.eventsIndexed;
+    addCounts(eventsIndexed, result.eventsIndexed);
+    addCounts(eventNames, result.eventNames);
     alertsPublished += result.alertsPublished;
     if (result.status === 'failed') {
       failed.push({ key: file.key, reason: result.reason ?? 'unknown reason' });
@@ -279,6 +272,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions):
     skipped,
     failed,
     eventsIndexed,
+    eventNames,
     alertsPublished,
     remaining: sumVolume(pending.slice(next)),
     interrupted: options.signal?.aborted === true && next < pending.length,
@@ -384,6 +378,26 @@ function keysOf(files: readonly ListedFile[] | undefined): string[] {
 
 function sumVolume(files: readonly ListedFile[]): Volume {
   return files.reduce((v, f) => ({ files: v.files + 1, bytes: v.bytes + f.size }), { files: 0, bytes: 0 });
+}
+
+function addCounts(total: Record<string, number>, counts: Readonly<Record<string, number>>): void {
+  for (const [name, n] of Object.entries(counts)) total[name] = (total[name] ?? 0) + n;
+}
+
+/** A thrown error as a file result: an outage (DynamoDB, SNS, credentials), not a broken file. */
+function failedResult(bucket: string, key: string, err: unknown): FileResult {
+  return {
+    bucket,
+    key,
+    kind: 'log',
+    status: 'failed',
+    reason: messageOf(err),
+    recordsScanned: 0,
+    eventsIndexed: {},
+    eventNames: {},
+    alertsPublished: 0,
+    alerts: [],
+  };
 }
 
 function messageOf(err: unknown): string {

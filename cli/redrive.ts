@@ -22,6 +22,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { IndexingFailedError } from '../lambdas/indexer/errors';
+import type { FileResult, NotificationSummary } from '../lambdas/indexer/types';
 import { snsRecordFromSqsBody } from './sns-bridge';
 
 /** Which queue a message came from, for the report. */
@@ -37,28 +39,14 @@ export interface RedriveQueue {
   readonly url: string;
 }
 
-/** The parts of the indexer's per-file result that redrive reports. */
-export interface HandledFile {
-  readonly key: string;
-  readonly status: 'indexed' | 'skipped' | 'failed';
-  readonly reason?: string;
-  readonly eventsIndexed: number;
-  readonly alertsPublished: number;
-}
-
-/** The parts of the indexer's notification summary that redrive reports. */
-export interface HandledNotification {
-  readonly files: readonly HandledFile[];
-}
-
 export interface RedriveDeps {
   /** An SQS client; with queue URLs from a stack, build it with `useQueueUrlAsEndpoint: false`. */
   readonly sqs: SQSClient;
   /**
-   * The indexer's handler. It resolves with the summary, or throws; an error that carries the
-   * summary (`summary.files`) lets the report name each failed file and its reason.
+   * The indexer's handler (`createHandler(deps)`). It resolves with the summary, or throws
+   * `IndexingFailedError` carrying it, which lets the report name each failed file and why.
    */
-  readonly handle: (event: SNSEvent) => Promise<HandledNotification>;
+  readonly handle: (event: SNSEvent) => Promise<NotificationSummary>;
 }
 
 export interface RedriveOptions {
@@ -106,7 +94,8 @@ export interface RedriveOutcome {
   readonly reason?: string;
   /** Per-file failures of this attempt. */
   readonly failedFiles: readonly { key: string; reason: string }[];
-  readonly eventsIndexed: number;
+  /** Events written by this attempt, per eventSource. */
+  readonly eventsIndexed: Readonly<Record<string, number>>;
   readonly alertsPublished: number;
   readonly receiveCount?: number;
 }
@@ -210,7 +199,7 @@ async function redriveMessage(
     messageId: message.MessageId ?? '(no id)',
     kind: parsed.kind,
     failedFiles: [],
-    eventsIndexed: 0,
+    eventsIndexed: {},
     alertsPublished: 0,
     ...(Number.isFinite(receiveCount) ? { receiveCount } : {}),
   };
@@ -224,11 +213,11 @@ async function redriveMessage(
   };
   if (dryRun) return { ...withEvent, status: 'pending' };
 
-  let summary: HandledNotification;
+  let summary: NotificationSummary;
   try {
     summary = await deps.handle(parsed.event);
   } catch (err) {
-    const files = summaryOf(err)?.files ?? [];
+    const files = err instanceof IndexingFailedError ? err.summary.files : [];
     const failedFiles = files
       .filter((f) => f.status === 'failed')
       .map((f) => ({ key: f.key, reason: f.reason ?? 'unknown reason' }));
@@ -346,21 +335,17 @@ function lambdaError(payload: unknown): string | undefined {
   return text === '' ? undefined : text;
 }
 
-/** The summary an `IndexingFailedError` carries, if the error has one. */
-function summaryOf(err: unknown): HandledNotification | undefined {
-  if (!isObject(err) || !isObject(err.summary) || !Array.isArray(err.summary.files)) return undefined;
-  const files = err.summary.files.filter(
-    (f: unknown): f is HandledFile =>
-      isObject(f) && typeof f.key === 'string' && typeof f.status === 'string',
-  );
-  return { files };
-}
-
-function totals(files: readonly HandledFile[]): { eventsIndexed: number; alertsPublished: number } {
-  return {
-    eventsIndexed: files.reduce((n, f) => n + (f.eventsIndexed ?? 0), 0),
-    alertsPublished: files.reduce((n, f) => n + (f.alertsPublished ?? 0), 0),
-  };
+function totals(files: readonly FileResult[]): {
+  eventsIndexed: Record<string, number>;
+  alertsPublished: number;
+} {
+  const eventsIndexed: Record<string, number> = {};
+  for (const file of files) {
+    for (const [source, n] of Object.entries(file.eventsIndexed)) {
+      eventsIndexed[source] = (eventsIndexed[source] ?? 0) + n;
+    }
+  }
+  return { eventsIndexed, alertsPublished: files.reduce((n, f) => n + f.alertsPublished, 0) };
 }
 
 /** Makes kept messages visible again, ten per request (the SQS batch limit). */
