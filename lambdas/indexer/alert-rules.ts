@@ -70,16 +70,27 @@ function shortService(eventSource: string): string {
 
 export function formatAlert(rule: AlertRule, item: EventItem): AlertMessage {
   const failed = item.errorCode !== undefined;
-  const title = failed
-    ? `${rule.title?.failed ?? `${shortService(item.eventSource)} ${item.eventName} attempt FAILED`} (${item.errorCode})`
-    : (rule.title?.succeeded ?? `${shortService(item.eventSource)} ${item.eventName}`);
   const account = item.vaultAccountId ?? item.recipientAccountId;
   const resource = item.vaultName ?? item.caseId ?? item.eventName;
-  const where = ` (${account}, ${item.awsRegion})`;
+  const service = shortService(item.eventSource);
   return {
     ruleId: rule.id,
     eventID: item.eventID,
-    subject: subjectOf(`${title}: `, resource, where),
+    subject: failed
+      ? fitSubject(
+          `${rule.title?.failed ?? `${service} ${item.eventName} attempt FAILED`} (`,
+          item.errorCode ?? '',
+          '): ',
+          resource,
+          ` (${account}, ${item.awsRegion})`,
+        )
+      : fitSubject(
+          `${rule.title?.succeeded ?? `${service} ${item.eventName}`}: `,
+          '',
+          '',
+          resource,
+          ` (${account}, ${item.awsRegion})`,
+        ),
     body: bodyOf(rule, item, failed, account),
     attributes: {
       eventName: item.eventName,
@@ -90,14 +101,20 @@ export function formatAlert(rule: AlertRule, item: EventItem): AlertMessage {
   };
 }
 
-/** Fits the subject in 100 characters by shortening the resource name first, then the whole. */
-function subjectOf(head: string, resource: string, tail: string): string {
-  const [h, r, t] = [asciiSafe(head), asciiSafe(resource), asciiSafe(tail)];
-  const full = `${h}${r}${t}`;
-  if (full.length <= SUBJECT_MAX) return full;
-  const room = SUBJECT_MAX - h.length - t.length - 3;
-  if (room >= 8) return `${h}${r.slice(0, room)}...${t}`;
-  return `${full.slice(0, SUBJECT_MAX - 3)}...`;
+/**
+ * `<title><code><middle><resource><where>` in at most 100 ASCII characters. What gives way first
+ * is the error code (the body has it whole), then the resource name, then the end of the line.
+ */
+function fitSubject(title: string, code: string, middle: string, resource: string, where: string): string {
+  let [c, r] = [asciiSafe(code), asciiSafe(resource)];
+  const fixed = asciiSafe(title).length + asciiSafe(middle).length + asciiSafe(where).length;
+  const shorten = (text: string, keep: number) =>
+    text.length <= keep ? text : `${text.slice(0, Math.max(0, keep - 3))}...`;
+  const over = () => fixed + c.length + r.length - SUBJECT_MAX;
+  if (over() > 0) c = shorten(c, Math.max(12, c.length - over()));
+  if (over() > 0) r = shorten(r, Math.max(12, r.length - over()));
+  const subject = `${asciiSafe(title)}${c}${asciiSafe(middle)}${r}${asciiSafe(where)}`;
+  return subject.length <= SUBJECT_MAX ? subject : shorten(subject, SUBJECT_MAX);
 }
 
 function bodyOf(rule: AlertRule, item: EventItem, failed: boolean, account: string): string {

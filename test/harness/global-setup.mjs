@@ -8,5 +8,8 @@ export default async function globalSetup() {
   const engine = process.env.TRAIL_INDEX_TEST_DYNAMODB === 'dynamodb-local' ? 'dynamodb-local' : 'dynalite';
   const emulators = await startEmulators({ dynamodb: engine });
   Object.assign(process.env, emulators.env, { TRAIL_INDEX_TEST_DYNAMODB_ENGINE: engine });
+  // The indexer's Powertools output would drown the test report; set these to see it.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   globalThis.__trailIndexEmulators = emulators;
 }
