@@ -18,7 +18,7 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd
       { env: { ...process.env, ...env }, cwd, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {
-          reject(error);
+          reject(new Error(`could not run the CLI: ${error.message}`, { cause: error }));
           return;
         }
         resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
