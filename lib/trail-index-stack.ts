@@ -20,82 +20,88 @@ export interface TrailIndexStackProps extends StackProps, TrailIndexOptions {}
  * with alerts and monitoring. This class only wires one construct per concern.
  */
 export class TrailIndexStack extends Stack {
+  public readonly audit: AuditTrail;
+  public readonly index: IndexTable;
+  public readonly alerts: Alerts;
+  public readonly indexer: IndexerFunction;
+  public readonly monitoring: Monitoring;
+
   public constructor(scope: Construct, id: string, props: TrailIndexStackProps = {}) {
     super(scope, id, props);
     // Props may come from code as well as from context: reject bad ones here too.
     assertValidOptions(props);
     const indexedSources = resolveIndexedSources(props);
 
-    const audit = new AuditTrail(this, 'AuditTrail', {
+    this.audit = new AuditTrail(this, 'AuditTrail', {
       trailName: props.trailName,
       organizationId: props.organizationId,
       lifecycle: resolveLifecycle(props),
     });
-    const index = new IndexTable(this, 'IndexTable');
-    const alerts = new Alerts(this, 'Alerts', { email: props.alertEmail });
-    const indexer = new IndexerFunction(this, 'Indexer', {
-      deliveryTopic: audit.deliveryTopic,
-      logBucket: audit.logBucket,
-      logKey: audit.key,
-      table: index.table,
-      alertTopic: alerts.topic,
+    this.index = new IndexTable(this, 'IndexTable');
+    this.alerts = new Alerts(this, 'Alerts', { email: props.alertEmail });
+    this.indexer = new IndexerFunction(this, 'Indexer', {
+      deliveryTopic: this.audit.deliveryTopic,
+      logBucket: this.audit.logBucket,
+      logKey: this.audit.key,
+      table: this.index.table,
+      alertTopic: this.alerts.topic,
       indexedSources,
       retentionDays: props.indexRetentionDays,
     });
-    new Monitoring(this, 'Monitoring', {
-      indexer: indexer.function,
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      indexer: this.indexer.function,
       deadLetterQueues: [
         {
           id: 'SubscriptionDeadLetterQueue',
           label: 'subscription dead-letter queue',
-          queue: indexer.subscriptionDeadLetterQueue,
+          queue: this.indexer.subscriptionDeadLetterQueue,
         },
         {
           id: 'FailureDestinationQueue',
           label: 'failure destination queue',
-          queue: indexer.failureDestinationQueue,
+          queue: this.indexer.failureDestinationQueue,
         },
-        ...(alerts.deliveryDeadLetterQueue === undefined
+        ...(this.alerts.deliveryDeadLetterQueue === undefined
           ? []
           : [
               {
                 id: 'AlertDeadLetterQueue',
                 label: 'alert email dead-letter queue',
-                queue: alerts.deliveryDeadLetterQueue,
+                queue: this.alerts.deliveryDeadLetterQueue,
               },
             ]),
       ],
-      deliveryTopic: audit.deliveryTopic,
-      alertTopic: alerts.topic,
+      deliveryTopic: this.audit.deliveryTopic,
+      alertTopic: this.alerts.topic,
       indexedSources,
     });
 
     // Output ids are the names the CLI looks up (`trail-index --stack NAME`).
     const outputs: Record<keyof typeof STACK_OUTPUT, { value: string; description: string }> = {
       logBucketName: {
-        value: audit.logBucket.bucketName,
+        value: this.audit.logBucket.bucketName,
         description: 'Bucket holding the CloudTrail log files',
       },
-      trailArn: { value: audit.trail.attrArn, description: 'ARN of the trail' },
+      trailArn: { value: this.audit.trail.attrArn, description: 'ARN of the trail' },
       deliveryTopicArn: {
-        value: audit.deliveryTopic.topicArn,
+        value: this.audit.deliveryTopic.topicArn,
         description: 'Topic CloudTrail announces log files on',
       },
       alertTopicArn: {
-        value: alerts.topic.topicArn,
+        value: this.alerts.topic.topicArn,
         description: 'Topic for vault-deletion alerts and alarms',
       },
-      tableName: { value: index.table.tableName, description: 'DynamoDB table of indexed events' },
+      tableName: { value: this.index.table.tableName, description: 'DynamoDB table of indexed events' },
       subscriptionDlqUrl: {
-        value: indexer.subscriptionDeadLetterQueue.queueUrl,
+        value: this.indexer.subscriptionDeadLetterQueue.queueUrl,
         description: 'Notifications SNS could not deliver to the indexer',
       },
       failureDestinationQueueUrl: {
-        value: indexer.failureDestinationQueue.queueUrl,
+        value: this.indexer.failureDestinationQueue.queueUrl,
         description: 'Indexer invocations that failed after retries',
       },
       indexerFunctionName: {
-        value: indexer.function.functionName,
+        value: this.indexer.function.functionName,
         description: 'The indexer Lambda function',
       },
     };

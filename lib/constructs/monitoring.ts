@@ -69,19 +69,20 @@ export class Monitoring extends Construct {
       return alarm;
     };
 
-    const queueDepths = props.deadLetterQueues.map(({ label, queue }) =>
-      queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label }),
-    );
-    props.deadLetterQueues.forEach(({ id: queueId, label }, i) => {
+    // Alarms get unlabelled metrics (a label turns the alarm into a metric-math alarm); the
+    // dashboard gets labelled ones.
+    const queueDepth = (queue: sqs.IQueue, label?: string) =>
+      queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label });
+    for (const { id: queueId, label, queue } of props.deadLetterQueues) {
       anyAtAll(
         `${queueId}NotEmpty`,
         `trail-index: the ${label} holds messages; inspect them and run "trail-index redrive".`,
-        queueDepths[i]!,
+        queueDepth(queue),
       );
-    });
+    }
     const errors = props.indexer.metricErrors({ period, statistic: 'Sum' });
     anyAtAll('IndexerErrors', 'trail-index: the indexer function failed; see its log group.', errors);
-    const metric = (metricName: string, label: string, extra: Record<string, string> = {}) =>
+    const metric = (metricName: string, label?: string, extra: Record<string, string> = {}) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
@@ -90,11 +91,10 @@ export class Monitoring extends Construct {
         period,
         label,
       });
-    const filesFailed = metric(METRIC.filesFailed, 'failed');
     anyAtAll(
       'LogFilesFailed',
       'trail-index: the indexer could not read one or more log files; see its log group.',
-      filesFailed,
+      metric(METRIC.filesFailed),
     );
     const failedDeliveries = props.deliveryTopic.metricNumberOfNotificationsFailed({
       period,
@@ -107,18 +107,22 @@ export class Monitoring extends Construct {
     );
 
     const sources = props.indexedSources ?? DEFAULT_INDEXED_SOURCES;
-    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
-      new cloudwatch.GraphWidget({ title, left, width, height: 6 });
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+      new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(1),
       widgets: [
         [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 })],
         [
-          graph('Log files', [
-            metric(METRIC.filesProcessed, 'processed'),
-            metric(METRIC.filesSkipped, 'skipped'),
-            filesFailed,
-          ]),
+          graph(
+            'Log files',
+            [
+              metric(METRIC.filesProcessed, 'processed'),
+              metric(METRIC.filesSkipped, 'skipped'),
+              metric(METRIC.filesFailed, 'failed'),
+            ],
+            [metric(METRIC.recordsScanned, 'records scanned')],
+          ),
           graph(
             'Events indexed',
             sources.map((source) =>
@@ -149,7 +153,7 @@ export class Monitoring extends Construct {
               label: 'published',
             }),
             failedDeliveries,
-            ...queueDepths,
+            ...props.deadLetterQueues.map(({ label, queue }) => queueDepth(queue, label)),
           ]),
         ],
       ],
