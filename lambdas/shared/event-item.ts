@@ -293,7 +293,8 @@ export class ItemRecordError extends Error {
 }
 
 /** Reads the original record back from a base-table item (as the DocumentClient returns it). */
-export function recordFromItem(item: Readonly<Record<string, unknown>>): ItemRecord {
+export function recordFromItem(storedItem: object): ItemRecord {
+  const item = storedItem as Readonly<Record<string, unknown>>;
   const parse = (text: string): Record<string, unknown> => {
     let value: unknown;
     try {
