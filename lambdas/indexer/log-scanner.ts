@@ -371,7 +371,7 @@ async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerat
 // ---------------------------------------------------------------------------------------------
 // JSON record splitter
 
-// What the JSON grammar allows next.
+// What the JSON grammar allows next (outside records).
 const EXPECT_VALUE = 0;
 const EXPECT_VALUE_OR_END = 1; // after '['
 const EXPECT_KEY_OR_END = 2; // after '{'
@@ -385,26 +385,52 @@ const ARRAY = 2;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 
-const EVENT_SOURCE = Buffer.from('eventSource');
 const RECORDS = Buffer.from('Records');
 
 /**
- * Byte-level JSON state machine that validates the structure of the whole text, finds the elements
- * of the top-level `Records` array, and reads each record's own `eventSource`.
+ * The first bytes of every string in a record are scanned byte by byte; the rest of a longer string
+ * is searched for its closing quote natively (Buffer#indexOf). At least as long as the longest
+ * source, so that any escape in an eventSource value that spells a source is seen (see below).
+ */
+const MIN_SHORT_STRING = 24;
+
+/** Characters that JSON escapes other than `\u` could write (in a source that contains them). */
+const ESCAPABLE = /["\\/\b\f\n\r\t]/;
+
+/**
+ * Splits the JSON text into the elements of the top-level `Records` array and selects records.
  *
- * Depths: the top-level object is depth 1, the Records array depth 2, a record object depth 3.
- * Strings are skipped without decoding except the few whose content matters: top-level keys,
- * record-level keys and the record-level `eventSource` value.
+ * Two levels, for speed:
+ * - Outside records (the top-level object, the Records array, other top-level values, records
+ *   that are not objects), a full JSON grammar state machine validates every token.
+ * - A record object is skipped by a tight loop that only follows strings and brackets (checking
+ *   that strings end and brackets match) and keeps references to its bytes. When it ends, it is a
+ *   candidate only if its bytes contain a selected source (or an escape that could spell one);
+ *   candidates are parsed with JSON.parse and selected by their own `eventSource`, so selection
+ *   is exactly that of JSON.parse-everything. Records that are not candidates are never decoded.
  *
- * Validation covers the grammar (tokens, nesting, separators, literals and numbers); the content of
- * strings (control characters, escapes) is checked only in selected records, by JSON.parse.
+ * What is not checked in records that are not candidates: the grammar between their tokens
+ * (separators, literals, numbers) and the content of their strings. gzip's CRC-32 already
+ * guards every byte of a delivered file; a broken structure (unterminated string, unmatched
+ * bracket, truncation) is still detected everywhere.
  */
 class RecordScanner {
+  /** Each source as UTF-8: a record can only be selected if its bytes contain one. */
+  private readonly patterns: Buffer[];
+  /** See {@link MIN_SHORT_STRING}. */
+  private readonly shortString: number;
+  /** Whether any escape, not only `\u`, could spell a source. */
+  private readonly anyEscapeCounts: boolean;
+  private readonly everyRecordIsCandidate: boolean;
   private readonly stack: number[] = [];
   private expect = EXPECT_VALUE;
 
-  // The current string or scalar token; it may continue in the next chunk.
+  // The current string or scalar token outside records; it may continue in the next chunk.
   private inString = false;
   /** Bytes of the next chunk to skip when a string resumes (the byte escaped by a final `\`). */
   private stringSkip = 0;
@@ -421,30 +447,48 @@ class RecordScanner {
   private recordsArraySeen = false;
   private inRecordsArray = false;
 
-  // The record being scanned.
+  // The record object being skipped.
   private inRecord = false;
   private recordStart = 0;
   private recordParts: Buffer[] = [];
-  private recordKeyIsEventSource = false;
-  private valueIsEventSource = false;
-  private recordEventSource: string | undefined;
+  private recordDepth = 0;
+  private recordBrackets = new Uint8Array(64);
+  private recordInString = false;
+  /** Whether an escape that could spell a source was seen in the record. */
+  private recordEscaped = false;
+
+  // Candidate pattern positions in the current chunk: hitStart[k] .. hitEnd[k], sorted by start.
+  private hitStart: number[] = [];
+  private hitEnd: number[] = [];
+  private hitNext = 0;
 
   constructor(
     private readonly sources: ReadonlySet<string>,
     private readonly stats: ScanStats,
-  ) {}
+  ) {
+    const list = [...sources];
+    this.patterns = list.filter((source) => source !== '').map((source) => Buffer.from(source, 'utf8'));
+    this.shortString = Math.max(MIN_SHORT_STRING, ...this.patterns.map((p) => p.length + 1));
+    this.anyEscapeCounts = list.some((source) => ESCAPABLE.test(source));
+    // An empty source appears in every record: then every record is a candidate.
+    this.everyRecordIsCandidate = list.includes('');
+  }
 
   /** Scans the next chunk of JSON text, appending the records it completes that are selected. */
   feed(buf: Buffer, out: SelectedRecord[]): void {
     const len = buf.length;
+    this.findCandidatePatterns(buf);
     let i = 0;
-    if (this.inRecord) this.recordStart = 0;
     this.tokenStart = 0;
-    if (this.inString) {
-      i = this.scanString(buf, this.stringSkip, out);
+    if (this.inRecord) {
+      this.recordStart = 0;
+      i = this.skipRecord(buf, this.recordInString ? this.stringSkip : 0, out);
+      if (i < 0) return;
+    } else if (this.inString) {
+      i = this.scanString(buf, this.stringSkip);
       if (i < 0) return;
     } else if (this.inScalar) {
-      i = this.scanScalar(buf, 0, out);
+      i = this.scanScalar(buf, 0);
       if (i < 0) return;
     }
 
@@ -458,17 +502,26 @@ class RecordScanner {
           i++;
           break;
         case QUOTE:
-          this.beginString(i);
+          this.beginString();
           this.tokenStart = i + 1;
-          i = this.scanString(buf, i + 1, out);
+          i = this.scanString(buf, i + 1);
           if (i < 0) return;
           break;
-        case 0x7b: // {
-        case 0x5b: {
-          // [
+        case OPEN_BRACE:
+        case OPEN_BRACKET:
           if (this.expect !== EXPECT_VALUE && this.expect !== EXPECT_VALUE_OR_END) this.unexpected(c);
-          this.beginValue(i);
-          if (c === 0x7b) {
+          if (c === OPEN_BRACE && this.stack.length === 2 && this.inRecordsArray) {
+            this.inRecord = true;
+            this.recordStart = i;
+            this.recordParts = [];
+            this.recordDepth = 0;
+            this.recordInString = false;
+            this.recordEscaped = false;
+            i = this.skipRecord(buf, i, out);
+            if (i < 0) return;
+            break;
+          }
+          if (c === OPEN_BRACE) {
             this.stack.push(OBJECT);
             this.expect = EXPECT_KEY_OR_END;
           } else {
@@ -481,36 +534,29 @@ class RecordScanner {
           }
           i++;
           break;
-        }
-        case 0x7d: {
-          // }
-          const expect = this.expect;
+        case CLOSE_BRACE:
           if (
             this.stack[this.stack.length - 1] !== OBJECT ||
-            (expect !== EXPECT_KEY_OR_END && expect !== EXPECT_COMMA_OR_END)
+            (this.expect !== EXPECT_KEY_OR_END && this.expect !== EXPECT_COMMA_OR_END)
           ) {
             this.unexpected(c);
           }
           this.stack.pop();
-          this.endValue(buf, i, out);
+          this.endValue();
           i++;
           break;
-        }
-        case 0x5d: {
-          // ]
-          const expect = this.expect;
+        case CLOSE_BRACKET:
           if (
             this.stack[this.stack.length - 1] !== ARRAY ||
-            (expect !== EXPECT_VALUE_OR_END && expect !== EXPECT_COMMA_OR_END)
+            (this.expect !== EXPECT_VALUE_OR_END && this.expect !== EXPECT_COMMA_OR_END)
           ) {
             this.unexpected(c);
           }
           this.stack.pop();
           if (this.stack.length === 1) this.inRecordsArray = false;
-          this.endValue(buf, i, out);
+          this.endValue();
           i++;
           break;
-        }
         case 0x2c: // ,
           if (this.expect !== EXPECT_COMMA_OR_END) this.unexpected(c);
           this.expect = this.stack[this.stack.length - 1] === OBJECT ? EXPECT_KEY : EXPECT_VALUE;
@@ -523,14 +569,12 @@ class RecordScanner {
           break;
         default:
           if (this.expect !== EXPECT_VALUE && this.expect !== EXPECT_VALUE_OR_END) this.unexpected(c);
-          this.beginValue(i);
           this.inScalar = true;
           this.tokenStart = i;
-          i = this.scanScalar(buf, i, out);
+          i = this.scanScalar(buf, i);
           if (i < 0) return;
       }
     }
-    this.keepRecordBytes(buf);
   }
 
   /** Called at the end of the input. */
@@ -539,19 +583,14 @@ class RecordScanner {
       this.inScalar = false;
       const token = Buffer.concat(this.tokenParts ?? []);
       this.tokenParts = undefined;
-      this.endScalar(token, 0, token.length, []);
+      this.endScalar(token, 0, token.length);
     }
-    if (this.inString || this.expect !== EXPECT_NOTHING) {
+    if (this.inRecord || this.inString || this.expect !== EXPECT_NOTHING) {
       throw new LogFileError('invalid-json', 'file ends inside the JSON text');
     }
     if (!this.recordsArraySeen) {
       throw new LogFileError('missing-records', 'the file is not an object with a "Records" array');
     }
-  }
-
-  /** At the end of a chunk inside a record: the record's bytes so far stay referenced, not copied. */
-  private keepRecordBytes(buf: Buffer): void {
-    if (this.inRecord) this.recordParts.push(this.recordStart === 0 ? buf : buf.subarray(this.recordStart));
   }
 
   private unexpected(c: number | undefined): never {
@@ -561,45 +600,119 @@ class RecordScanner {
     throw new LogFileError('invalid-json', `unexpected ${shown} in JSON text`);
   }
 
-  /** A value of any kind starts at `i`. */
-  private beginValue(i: number): void {
-    const depth = this.stack.length;
-    if (depth === 2 && this.inRecordsArray) {
-      this.inRecord = true;
-      this.recordStart = i;
-      this.recordParts = [];
-      this.recordEventSource = undefined;
-      this.recordKeyIsEventSource = false;
-    } else if (depth === 3 && this.inRecord) {
-      // JSON.parse keeps the last of duplicate keys, so any eventSource value replaces the previous one.
-      this.valueIsEventSource = this.recordKeyIsEventSource;
-      this.recordKeyIsEventSource = false;
-      if (this.valueIsEventSource) this.recordEventSource = undefined;
-    }
-  }
-
-  /** A value of any kind ended with the byte at `last` of `buf`. */
-  private endValue(buf: Buffer, last: number, out: SelectedRecord[]): void {
+  /** A value outside record objects ended. */
+  private endValue(): void {
     const depth = this.stack.length;
     if (depth === 0) {
       this.expect = EXPECT_NOTHING;
       return;
     }
     this.expect = EXPECT_COMMA_OR_END;
-    if (depth === 2 && this.inRecord) {
-      this.inRecord = false;
-      this.stats.recordsScanned++;
-      const parts = this.recordParts;
-      this.recordParts = [];
-      const source = this.recordEventSource;
-      if (source !== undefined && this.sources.has(source)) {
-        const tail = buf.subarray(this.recordStart, last + 1);
-        out.push(this.parseRecord(parts.length === 0 ? tail : Buffer.concat([...parts, tail]), source));
-      }
-    }
+    // A Records element that is not an object: scanned, never selected (it has no eventSource).
+    if (depth === 2 && this.inRecordsArray) this.stats.recordsScanned++;
   }
 
-  private parseRecord(bytes: Buffer, source: string): SelectedRecord {
+  // --- record objects ------------------------------------------------------------------------
+
+  /**
+   * Skips a record object from `from` (its `{`, or where it continues in a new chunk). Returns the
+   * index after its `}`, or -1 when it continues in the next chunk. Kept to local variables and
+   * byte compares: this loop sees nearly every byte of the file.
+   */
+  private skipRecord(buf: Buffer, from: number, out: SelectedRecord[]): number {
+    const len = buf.length;
+    let brackets = this.recordBrackets;
+    let depth = this.recordDepth;
+    let i = from;
+    let inString = this.recordInString;
+    let escaped = this.recordEscaped;
+    const short = this.shortString;
+    const anyEscapeCounts = this.anyEscapeCounts;
+    /** Bytes of the next chunk that an escape at the end of this one covers. */
+    let skip = 0;
+    for (;;) {
+      if (inString) {
+        // Short strings byte by byte; the rest of a long one by a native search for the quote.
+        const stop = i + short < len ? i + short : len;
+        let c = 0;
+        while (i < stop) {
+          c = buf[i] ?? 0;
+          if (c === QUOTE || c === BACKSLASH) break;
+          i++;
+        }
+        if (i < stop) {
+          if (c === QUOTE) {
+            inString = false;
+            i++;
+          } else {
+            // An escaped key or value ("event\u0053ource") may spell what no pattern matches:
+            // such a record is a candidate. The `\"` of policy texts does not count.
+            const next = buf[i + 1];
+            if (next === 0x75 || next === undefined || anyEscapeCounts) escaped = true;
+            i += 2; // skip the escaped byte, which may be in the next chunk
+            if (i > len) skip = i - len;
+          }
+        } else if (i < len) {
+          const quote = closingQuote(buf, i);
+          if (quote < 0) {
+            skip = trailingBackslashes(buf, i) & 1;
+            i = len;
+          } else {
+            inString = false;
+            i = quote + 1;
+          }
+        }
+        if (i >= len) break;
+        continue;
+      }
+      if (i >= len) break;
+      const c = buf[i++];
+      if (c === QUOTE) {
+        inString = true;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (depth === brackets.length) {
+          const grown = new Uint8Array(depth * 2);
+          grown.set(brackets);
+          brackets = this.recordBrackets = grown;
+        }
+        brackets[depth++] = c;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        // '{' + 2 === '}' and '[' + 2 === ']'
+        if (depth === 0 || brackets[--depth] !== (c ?? 0) - 2) this.unexpected(c);
+        if (depth === 0) {
+          this.inRecord = false;
+          this.recordInString = false;
+          this.recordDepth = 0;
+          this.recordEscaped = escaped;
+          this.endRecord(buf, i - 1, out);
+          return i;
+        }
+      }
+    }
+    this.recordDepth = depth;
+    this.recordInString = inString;
+    this.recordEscaped = escaped;
+    this.stringSkip = inString ? skip : 0;
+    this.recordParts.push(this.recordStart === 0 ? buf : buf.subarray(this.recordStart));
+    return -1;
+  }
+
+  /** The record object ended with its `}` at `last` in `buf`. */
+  private endRecord(buf: Buffer, last: number, out: SelectedRecord[]): void {
+    this.stats.recordsScanned++;
+    this.expect = EXPECT_COMMA_OR_END;
+    const parts = this.recordParts;
+    this.recordParts = [];
+    const candidate = this.recordEscaped || this.everyRecordIsCandidate;
+    let bytes: Buffer | undefined;
+    if (parts.length === 0) {
+      if (!candidate && !this.hasCandidatePattern(this.recordStart, last + 1)) return;
+      bytes = buf.subarray(this.recordStart, last + 1);
+    } else {
+      parts.push(buf.subarray(0, last + 1));
+      bytes = Buffer.concat(parts);
+      if (!candidate && !this.patterns.some((p) => bytes?.indexOf(p) !== -1)) return;
+    }
     const raw = bytes.toString('utf8');
     let record: unknown;
     try {
@@ -607,31 +720,56 @@ class RecordScanner {
     } catch (err) {
       throw new LogFileError('invalid-json', `invalid record: ${(err as Error).message}`, { cause: err });
     }
-    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-      throw new LogFileError('invalid-json', 'selected record is not an object');
+    const source = (record as { eventSource?: unknown }).eventSource;
+    if (typeof source === 'string' && this.sources.has(source)) {
+      this.stats.recordsSelected++;
+      out.push({ record: record as Record<string, unknown>, raw });
     }
-    const parsed = record as Record<string, unknown>;
-    // The byte scanner and JSON.parse must agree; never index a record on a guess.
-    if (parsed.eventSource !== source) {
-      throw new LogFileError('invalid-json', 'record does not parse to the scanned eventSource');
-    }
-    this.stats.recordsSelected++;
-    return { record: parsed, raw };
   }
 
-  // --- strings -------------------------------------------------------------------------------
+  /** Finds where the candidate patterns occur in a chunk (few places: they are rare). */
+  private findCandidatePatterns(buf: Buffer): void {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    for (const pattern of this.patterns) {
+      for (let at = buf.indexOf(pattern); at >= 0; at = buf.indexOf(pattern, at + 1)) {
+        starts.push(at);
+        ends.push(at + pattern.length);
+      }
+    }
+    if (this.patterns.length > 1 && starts.length > 1) {
+      const order = starts.map((_, k) => k).sort((a, b) => (starts[a] ?? 0) - (starts[b] ?? 0));
+      this.hitStart = order.map((k) => starts[k] ?? 0);
+      this.hitEnd = order.map((k) => ends[k] ?? 0);
+    } else {
+      this.hitStart = starts;
+      this.hitEnd = ends;
+    }
+    this.hitNext = 0;
+  }
 
-  /** A string starts with the quote at `quote`. */
-  private beginString(quote: number): void {
+  /** Whether a candidate pattern lies within `[start, end)` of the current chunk. */
+  private hasCandidatePattern(start: number, end: number): boolean {
+    const starts = this.hitStart;
+    let k = this.hitNext;
+    while (k < starts.length && (starts[k] ?? 0) < start) k++;
+    this.hitNext = k;
+    for (; k < starts.length && (starts[k] ?? 0) < end; k++) {
+      if ((this.hitEnd[k] ?? 0) <= end) return true;
+    }
+    return false;
+  }
+
+  // --- strings outside records ---------------------------------------------------------------
+
+  private beginString(): void {
     const expect = this.expect;
-    const depth = this.stack.length;
     if (expect === EXPECT_KEY || expect === EXPECT_KEY_OR_END) {
       this.tokenIsKey = true;
-      this.captureToken = depth === 1 || (depth === 3 && this.inRecord);
+      this.captureToken = this.stack.length === 1;
     } else if (expect === EXPECT_VALUE || expect === EXPECT_VALUE_OR_END) {
-      this.beginValue(quote);
       this.tokenIsKey = false;
-      this.captureToken = depth === 3 && this.inRecord && this.valueIsEventSource;
+      this.captureToken = false;
     } else {
       this.unexpected(QUOTE);
     }
@@ -643,7 +781,7 @@ class RecordScanner {
    * Scans string content from `from` to the closing quote. Returns the index after the quote, or -1
    * when the string continues in the next chunk.
    */
-  private scanString(buf: Buffer, from: number, out: SelectedRecord[]): number {
+  private scanString(buf: Buffer, from: number): number {
     const len = buf.length;
     let j = from;
     for (;;) {
@@ -652,7 +790,6 @@ class RecordScanner {
         if (this.captureToken && this.tokenStart < len) {
           (this.tokenParts ??= []).push(buf.subarray(this.tokenStart));
         }
-        this.keepRecordBytes(buf);
         return -1;
       }
       const c = buf[j];
@@ -665,66 +802,82 @@ class RecordScanner {
       const parts = this.tokenParts;
       this.tokenParts = undefined;
       if (parts === undefined) {
-        this.endCapturedString(buf, this.tokenStart, j);
+        this.endKey(buf, this.tokenStart, j);
       } else {
         parts.push(buf.subarray(0, j));
         const token = Buffer.concat(parts);
-        this.endCapturedString(token, 0, token.length);
+        this.endKey(token, 0, token.length);
       }
     }
     if (this.tokenIsKey) this.expect = EXPECT_COLON;
-    else this.endValue(buf, j, out);
+    else this.endValue();
     return j + 1;
   }
 
-  /** A string whose content matters ended; its raw (still escaped) content is `buf[start, end)`. */
-  private endCapturedString(buf: Buffer, start: number, end: number): void {
-    if (!this.tokenIsKey) {
-      this.recordEventSource = decodeString(buf, start, end);
-    } else if (this.stack.length === 1) {
-      this.topLevelKeyIsRecords = equalsKey(buf, start, end, RECORDS, 'Records');
-      if (this.topLevelKeyIsRecords) {
-        // JSON.parse would keep the last array, but records of the first were already yielded.
-        if (this.recordsKeySeen) throw new LogFileError('invalid-json', 'duplicate "Records" key');
-        this.recordsKeySeen = true;
-      }
-    } else {
-      this.recordKeyIsEventSource = equalsKey(buf, start, end, EVENT_SOURCE, 'eventSource');
+  /** A top-level key ended; its raw (still escaped) content is `buf[start, end)`. */
+  private endKey(buf: Buffer, start: number, end: number): void {
+    this.topLevelKeyIsRecords = equalsKey(buf, start, end, RECORDS, 'Records');
+    if (this.topLevelKeyIsRecords) {
+      // JSON.parse would keep the last array, but records of the first were already yielded.
+      if (this.recordsKeySeen) throw new LogFileError('invalid-json', 'duplicate "Records" key');
+      this.recordsKeySeen = true;
     }
   }
 
-  // --- numbers and literals ------------------------------------------------------------------
+  // --- numbers and literals outside records --------------------------------------------------
 
   /** Scans a number or literal from `from`. Returns the index after it, or -1 if it continues. */
-  private scanScalar(buf: Buffer, from: number, out: SelectedRecord[]): number {
+  private scanScalar(buf: Buffer, from: number): number {
     const len = buf.length;
     let j = from;
     while (j < len && isScalarByte(buf[j])) j++;
     if (j >= len) {
       (this.tokenParts ??= []).push(buf.subarray(this.tokenStart));
-      this.keepRecordBytes(buf);
       return -1;
     }
     this.inScalar = false;
     const parts = this.tokenParts;
     this.tokenParts = undefined;
     if (parts === undefined) {
-      this.endScalar(buf, this.tokenStart, j, out);
+      this.endScalar(buf, this.tokenStart, j);
     } else {
       parts.push(buf.subarray(0, j));
       const token = Buffer.concat(parts);
-      // A scalar record is never selected, so where its bytes are does not matter.
-      this.endScalar(token, 0, token.length, out);
+      this.endScalar(token, 0, token.length);
     }
     return j;
   }
 
-  private endScalar(buf: Buffer, start: number, end: number, out: SelectedRecord[]): void {
+  private endScalar(buf: Buffer, start: number, end: number): void {
     if (!isValidScalar(buf, start, end)) {
       throw new LogFileError('invalid-json', `invalid literal '${buf.toString('latin1', start, end)}'`);
     }
-    this.endValue(buf, end - 1, out);
+    this.endValue();
   }
+}
+
+/**
+ * Index of the quote that closes a string whose content continues at `from` (a position that is
+ * not escaped), or -1 if the string does not end in `buf`. A quote is escaped when an odd run of
+ * backslashes precedes it.
+ */
+function closingQuote(buf: Buffer, from: number): number {
+  let start = from;
+  for (;;) {
+    const quote = buf.indexOf(QUOTE, start);
+    if (quote < 0) return -1;
+    let run = 0;
+    for (let k = quote - 1; k >= start && buf[k] === BACKSLASH; k--) run++;
+    if ((run & 1) === 0) return quote;
+    start = quote + 1;
+  }
+}
+
+/** Number of backslashes at the end of `buf`, not counting before `from`. */
+function trailingBackslashes(buf: Buffer, from: number): number {
+  let run = 0;
+  for (let k = buf.length - 1; k >= from && buf[k] === BACKSLASH; k--) run++;
+  return run;
 }
 
 function equalsKey(buf: Buffer, start: number, end: number, expected: Buffer, decoded: string): boolean {
@@ -732,13 +885,17 @@ function equalsKey(buf: Buffer, start: number, end: number, expected: Buffer, de
     return true;
   }
   // An escaped key ("event\u0053ource") is the same key to JSON.parse.
-  const backslash = buf.indexOf(BACKSLASH, start);
-  return backslash >= 0 && backslash < end && decodeString(buf, start, end) === decoded;
+  return hasBackslash(buf, start, end) && decodeString(buf, start, end) === decoded;
+}
+
+/** Whether `buf[start, end)` holds a backslash. A loop, not indexOf: that would search to the end of `buf`. */
+function hasBackslash(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] === BACKSLASH) return true;
+  return false;
 }
 
 function decodeString(buf: Buffer, start: number, end: number): string {
-  const backslash = buf.indexOf(BACKSLASH, start);
-  if (backslash < 0 || backslash >= end) return buf.toString('utf8', start, end);
+  if (!hasBackslash(buf, start, end)) return buf.toString('utf8', start, end);
   try {
     return JSON.parse(`"${buf.toString('utf8', start, end)}"`) as string;
   } catch (err) {

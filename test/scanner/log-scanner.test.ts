@@ -251,6 +251,55 @@ describe('scanLogFile selects exactly what parsing everything would', () => {
     expect(outcome.stats.recordsScanned).toBe(decoys.length + 4);
   });
 
+  test('an escape at the end of a long source value is still seen', async () => {
+    // Prepare: only the last character is escaped, past the bytes of a string scanned one by one.
+    const source = 'a-rather-long-event-source-name.example.amazonaws.com';
+    const text = `{"Records":[{"eventSource":"${source.slice(0, -1)}\\u006d"},{"eventSource":"${source}"}]}`;
+
+    // Act
+    const outcome = await scan(chunked(Buffer.from(text), 3), new Set([source]));
+
+    // Assess
+    expect(outcome.records).toEqual([{ eventSource: source }, { eventSource: source }]);
+  });
+
+  test('long strings with escaped quotes and backslash runs, cut anywhere', async () => {
+    // Prepare
+    const tricky = ['\\', '\\"', '"', '\\\\', 'x'.repeat(70), '\\u0041', '}', ']'];
+    const rng = prng(17);
+    const records = Array.from({ length: 40 }, (_, k) => {
+      let text = '';
+      for (let n = 0; n < 30; n++) text += tricky[Math.floor(rng() * tricky.length)] ?? '';
+      return k % 3 === 0 ? glacierRecord({ eventID: `e${k}`, text }) : s3Record({ eventID: `s${k}`, text });
+    });
+    const text = logFile(records);
+    const gz = gzipSync(text);
+
+    // Act
+    const outcomes = await Promise.all([
+      scan(chunked(Buffer.from(text), 1)),
+      ...[5, 6, 7].map((seed) => scan(randomlyChunked(gz, seed))),
+    ]);
+
+    // Assess
+    for (const outcome of outcomes) {
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.records).toEqual(naive(text));
+      expect(outcome.stats.recordsScanned).toBe(40);
+    }
+  });
+
+  test('an empty source selects records whose eventSource is empty', async () => {
+    // Prepare
+    const text = logFile([s3Record(), { eventSource: '' }, { eventSource: '\u0000' }]);
+
+    // Act
+    const outcome = await scan(chunked(Buffer.from(text), 4), new Set(['']));
+
+    // Assess
+    expect(outcome.records).toEqual([{ eventSource: '' }]);
+  });
+
   test('escaped keys and values and duplicate keys read as JSON.parse reads them', async () => {
     // Prepare
     const text =
@@ -294,9 +343,17 @@ describe('scanLogFile rejects broken files', () => {
     ['one trailing zero byte', Buffer.concat([gz, Buffer.alloc(1)]), 'trailing-data'],
     ['truncated JSON', gzipSync(good.slice(0, -10)), 'invalid-json'],
     ['a missing comma', gzipSync('{"Records":[{"a":1}{"b":2}]}'), 'invalid-json'],
-    ['a bad literal', gzipSync('{"Records":[{"a":tru}]}'), 'invalid-json'],
-    ['a leading-zero number', gzipSync('{"Records":[{"a":012}]}'), 'invalid-json'],
-    ['unbalanced brackets', gzipSync('{"Records":[{"a":[1}]}'), 'invalid-json'],
+    [
+      'a bad literal in a selected record',
+      gzipSync(`{"Records":[{"eventSource":"${GLACIER}","a":tru}]}`),
+      'invalid-json',
+    ],
+    ['a bad literal outside records', gzipSync('{"Records":[],"a":tru}'), 'invalid-json'],
+    ['a leading-zero number', gzipSync(`{"Records":[{"eventSource":"${SUPPORT}","a":012}]}`), 'invalid-json'],
+    ['a leading-zero number outside records', gzipSync('{"Records":[012]}'), 'invalid-json'],
+    ['unbalanced brackets in any record', gzipSync('{"Records":[{"a":[1}]}'), 'invalid-json'],
+    ['a closing bracket too many in a record', gzipSync('{"Records":[{"a":1}}]}'), 'invalid-json'],
+    ['an unterminated string in any record', gzipSync('{"Records":[{"a":"b}]}'), 'invalid-json'],
     ['text after the JSON value', gzipSync(`${good} {}`), 'invalid-json'],
     [
       'a bad escape in a selected record',
