@@ -8,13 +8,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { applyAwsOptions, AwsOptions } from './aws-options';
+import { backfillCommand } from './commands/backfill';
 import { localCommand } from './commands/local';
 import { queryCommand } from './commands/query';
+import { redriveCommand } from './commands/redrive';
 import { errorText } from './deployment';
 import { CliError, EXIT, UsageError } from './errors';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const COMMANDS: readonly (() => Command)[] = [queryCommand, localCommand];
+export const COMMANDS: readonly (() => Command)[] = [
+  queryCommand,
+  localCommand,
+  backfillCommand,
+  redriveCommand,
+];
 
 /** Where the CLI writes; tests may substitute it. */
 export interface CliOutput {
