@@ -1,0 +1,101 @@
+/**
+ * `cdk synth` as a user runs it: through the CDK CLI, bundling the indexer with the local esbuild,
+ * with no AWS credentials, no instance metadata and every network attempt recorded.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DEFAULT_STACK_NAME } from '../../lambdas/shared/config';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** The environment of a machine with no AWS configuration at all. */
+function offlineEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('AWS_') || key.startsWith('CDK_') || key === 'NODE_OPTIONS') continue;
+    env[key] = value;
+  }
+  return {
+    ...env,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    // Point shared config at nothing, so no profile on this machine can supply credentials.
+    AWS_CONFIG_FILE: path.join(tmpdir(), 'trail-index-no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(tmpdir(), 'trail-index-no-aws-credentials'),
+    ...extra,
+  };
+}
+
+let workDir: string;
+
+beforeAll(() => {
+  workDir = mkdtempSync(path.join(tmpdir(), 'trail-index-synth-'));
+});
+
+afterAll(() => {
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('cdk synth', () => {
+  it('synthesizes and bundles offline, with no credentials and no network attempt', () => {
+    // Prepare
+    const outDir = path.join(workDir, 'cdk.out');
+    const networkLog = path.join(workDir, 'network.log');
+    const env = offlineEnv({
+      NODE_OPTIONS: `--import ${pathToFileURL(path.join(__dirname, 'no-network.mjs')).href}`,
+      TRAIL_INDEX_NETWORK_LOG: networkLog,
+    });
+
+    // Act
+    const result = spawnSync('npx', ['cdk', 'synth', '-q', '--output', outDir], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+
+    // Assess
+    expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({
+      status: 0,
+      stderr: '',
+    });
+    expect(existsSync(networkLog) ? readFileSync(networkLog, 'utf8') : '').toBe('');
+    const template = JSON.parse(
+      readFileSync(path.join(outDir, `${DEFAULT_STACK_NAME}.template.json`), 'utf8'),
+    ) as {
+      Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
+    };
+    const indexer = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
+    const assetHash = indexer?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
+    expect(assetHash).toMatch(/^[0-9a-f]{64}$/);
+    const bundle = path.join(outDir, `asset.${assetHash}`, 'index.js');
+    expect(statSync(bundle).size).toBeGreaterThan(0);
+    expect(existsSync(`${bundle}.map`)).toBe(true);
+  }, 180_000);
+
+  it('stops with one message naming every bad context option', () => {
+    // Prepare: the app itself, as the CLI runs it, with context the way the CLI passes it.
+    const env = offlineEnv({
+      CDK_OUTDIR: path.join(workDir, 'bad-context.out'),
+      CDK_CONTEXT_JSON: JSON.stringify({ glacierTransitionDays: '400', expirationDays: 'forever' }),
+    });
+
+    // Act
+    const result = spawnSync('npx', ['tsx', 'bin/app.ts'], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+
+    // Assess
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('Invalid trail-index configuration');
+    expect(result.stderr).toContain('expirationDays must be a whole number of days (got "forever")');
+    expect(result.stderr).toContain(
+      'deepArchiveTransitionDays (365) must be greater than glacierTransitionDays (400)',
+    );
+  }, 60_000);
+});
