@@ -97,13 +97,16 @@ function report(result: FileResult): void {
   count(metric);
   count(METRIC.recordsScanned, result.recordsScanned);
   count(METRIC.alertsPublished, result.alertsPublished);
+  count(METRIC.writeRetries, result.writeRetries ?? 0);
   for (const [source, n] of Object.entries(result.eventsIndexed)) countEventsIndexed(source, n);
   const details = {
     status: result.status,
     reason: result.reason,
     kind: result.kind,
     recordsScanned: result.recordsScanned,
+    decompressedBytes: result.decompressedBytes,
     eventsIndexed: result.eventsIndexed,
+    writeRetries: result.writeRetries,
     alertsPublished: result.alertsPublished,
   };
   if (result.status === 'failed') logger.error('Log file failed', details);

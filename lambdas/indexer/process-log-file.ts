@@ -55,6 +55,7 @@ export async function processLogFile(
     recordsSelected: 0,
   };
   const alerts: { message: AlertMessage; expiresAt: number | undefined }[] = [];
+  let writeRetries = 0;
   const result = (status: FileResult['status'], reason?: string, alertsPublished = 0): FileResult => ({
     bucket,
     key,
@@ -66,6 +67,8 @@ export async function processLogFile(
     eventNames,
     alertsPublished,
     alerts: alerts.map((a) => a.message),
+    writeRetries,
+    decompressedBytes: stats.decompressedBytes,
   });
 
   if (kind !== 'log') return result('skipped', `${kind}-file`);
@@ -79,7 +82,11 @@ export async function processLogFile(
     const items = buffer;
     buffer = [];
     bufferBytes = 0;
-    await deps.writer.write(items, options.deadline === undefined ? {} : { deadline: options.deadline });
+    const written = await deps.writer.write(
+      items,
+      options.deadline === undefined ? {} : { deadline: options.deadline },
+    );
+    writeRetries += written.retries;
     for (const item of items) {
       eventsIndexed[item.eventSource] = (eventsIndexed[item.eventSource] ?? 0) + 1;
       eventNames[item.eventName] = (eventNames[item.eventName] ?? 0) + 1;

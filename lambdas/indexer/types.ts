@@ -18,6 +18,10 @@ export interface FileResult {
   readonly alertsPublished: number;
   /** Alerts the file's events matched (published now, earlier, or not at all with `alerts: false`). */
   readonly alerts: AlertMessage[];
+  /** BatchWriteItem retries the file needed (throttling, unprocessed items). */
+  readonly writeRetries?: number;
+  /** Bytes of JSON the file inflated to. */
+  readonly decompressedBytes?: number;
 }
 
 export interface SkippedMessage {
