@@ -230,6 +230,8 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions):
     addCounts(eventsIndexed, result.eventsIndexed);
     addCounts(eventNames, result.eventNames);
     alertsPublished += result.alertsPublished;
+    // Before any await, so that the counts shown are those of this file.
+    options.progress?.advanced({ ...processed }, result);
     if (result.status === 'failed') {
       failed.push({ key: file.key, reason: result.reason ?? 'unknown reason' });
     } else {
@@ -245,7 +247,6 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions):
         });
       }
     }
-    options.progress?.advanced(processed, result);
   };
 
   const worker = async (): Promise<void> => {
