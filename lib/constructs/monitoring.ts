@@ -35,6 +35,11 @@ export interface MonitoringProps {
    */
   readonly indexedSources?: readonly string[];
   /**
+   * Hours without any CloudTrail notification after which the heartbeat alarm fires.
+   * @default Duration.hours(3)
+   */
+  readonly silenceAfter?: Duration;
+  /**
    * Aggregation period of the alarms and the dashboard.
    * @default Duration.minutes(5)
    */
@@ -105,6 +110,21 @@ export class Monitoring extends Construct {
       'trail-index: SNS could not deliver CloudTrail notifications to the indexer.',
       failedDeliveries,
     );
+    // A heartbeat: CloudTrail delivers log files every few minutes in any live account. Silence
+    // means the trail stopped, or CloudTrail lost its right to publish or to use the key.
+    const silence = new cloudwatch.Alarm(this, 'NoDeliveries', {
+      alarmDescription: `trail-index: CloudTrail announced no log file for ${props.silenceAfter?.toHours() ?? 3} hours; check the trail's status.`,
+      metric: props.deliveryTopic.metricNumberOfMessagesPublished({
+        period: Duration.hours(1),
+        statistic: 'Sum',
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: props.silenceAfter?.toHours() ?? 3,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    silence.addAlarmAction(notify);
+    this.alarms.push(silence);
 
     const sources = props.indexedSources ?? DEFAULT_INDEXED_SOURCES;
     const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>

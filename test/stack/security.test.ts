@@ -748,8 +748,34 @@ describe('23 failures are visible (monitoring)', () => {
     });
   });
 
-  it('treats missing data as healthy on every alarm', () => {
-    template.allResourcesProperties('AWS::CloudWatch::Alarm', { TreatMissingData: 'notBreaching' });
+  it('treats missing data as healthy on every failure alarm', () => {
+    const failureAlarms = template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { ComparisonOperator: 'GreaterThanThreshold' },
+    });
+    expect(
+      Object.values(failureAlarms).map(
+        (alarm) => (alarm as { Properties: Json }).Properties.TreatMissingData,
+      ),
+    ).toEqual(Array<string>(Object.keys(failureAlarms).length).fill('notBreaching'));
+  });
+
+  it('alarms when CloudTrail announces nothing for three hours, counting silence as failure', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SNS',
+      MetricName: 'NumberOfMessagesPublished',
+      Dimensions: [
+        {
+          Name: 'TopicName',
+          Value: { 'Fn::GetAtt': [logicalId('AWS::SNS::Topic', 'AuditTrailDeliveryTopic'), 'TopicName'] },
+        },
+      ],
+      Period: 3600,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+      AlarmActions: [alertTopic()],
+    });
   });
 
   it('plots every indexer metric and every indexed source on the dashboard', () => {
