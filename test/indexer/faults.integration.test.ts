@@ -5,6 +5,7 @@
  */
 import { BatchWriteItemCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { DEFAULT_ALERT_RULES, formatAlert } from '../../lambdas/indexer/alert-rules';
@@ -13,6 +14,7 @@ import { createHandler, DEADLINE_MARGIN_MS } from '../../lambdas/indexer/create-
 import { defaultDeps } from '../../lambdas/indexer/deps';
 import { IndexingFailedError, WriteDeadlineError } from '../../lambdas/indexer/errors';
 import { createIndexWriter } from '../../lambdas/indexer/index-writer';
+import { createS3LogReader } from '../../lambdas/indexer/s3-log-reader';
 import { buildEventItem } from '../../lambdas/shared/event-item';
 import { keys } from '../../lambdas/shared/schema';
 import {
@@ -27,6 +29,7 @@ import {
   createTestPipeline,
   deliver,
   getAlertMarker,
+  getEvent,
   putObject,
   queryIndex,
   receiveAlerts,
@@ -210,4 +213,37 @@ test('an alert claimed by a running invocation is not published twice; a stale c
   expect(await receiveAlerts(p)).toHaveLength(1);
   dynamodb.destroy();
   sns.destroy();
+});
+
+test('an object the indexer may not read is a broken file named access-denied, and the others are indexed', async () => {
+  // Prepare: S3 answers 403 for one key, as it does when the bucket or KMS key policy denies.
+  const denied = logFileKey();
+  const readable = logFileKey();
+  const record = glacierRecord('ListVaults');
+  await putObject(p, denied, logFileBody([glacierRecord('ListVaults')]));
+  await putObject(p, readable, logFileBody([record]));
+  const s3 = new S3Client({});
+  s3.middlewareStack.add(
+    (next) => async (args) => {
+      if ((args.input as { Key?: string }).Key !== denied) return next(args);
+      throw Object.assign(new Error('Access Denied'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
+    },
+    { step: 'initialize', name: 'denyOneKey' },
+  );
+  const handler = createHandler({ ...defaultDeps(), reader: createS3LogReader(s3) });
+  // Act
+  const failure = await handler(await deliver(p, [cloudTrailMessage(p.bucket, [denied, readable])])).catch(
+    (err: unknown) => err,
+  );
+  // Assess
+  expect(failure).toBeInstanceOf(IndexingFailedError);
+  expect((failure as IndexingFailedError).summary.files.map((f) => [f.key, f.status, f.reason])).toEqual([
+    [denied, 'failed', 'access-denied'],
+    [readable, 'indexed', undefined],
+  ]);
+  expect(await getEvent(p, String(record.eventID))).toBeDefined();
+  s3.destroy();
 });
