@@ -139,6 +139,9 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions):
   for await (const location of listLocations(deps.s3, options.bucket, prefix)) {
     const volume: LocationVolume = { ...location.info, files: 0, bytes: 0, days: 0 };
     for await (const dayPrefix of listDayPrefixes(deps.s3, options.bucket, location.prefix, range)) {
+      if (options.signal?.aborted === true) {
+        throw new BackfillError('interrupted while listing: nothing was processed');
+      }
       const files: ListedFile[] = [];
       for await (const object of listObjects(deps.s3, options.bucket, dayPrefix)) {
         if (!isLogFileKey(object.key)) {

@@ -8,7 +8,14 @@ import type { IndexerConfig } from '../../lambdas/indexer/config';
 import type { FileResult } from '../../lambdas/indexer/types';
 import { DEFAULT_INDEXED_SOURCES, DEFAULT_STACK_NAME, ENV } from '../../lambdas/shared/config';
 import { addAwsOptions } from '../aws-options';
-import { BackfillProgress, BackfillReport, normalisePrefix, runBackfill, Volume } from '../backfill';
+import {
+  BackfillError,
+  BackfillProgress,
+  BackfillReport,
+  normalisePrefix,
+  runBackfill,
+  Volume,
+} from '../backfill';
 import { BackfillCheckpoint, defaultCheckpointPath } from '../checkpoint';
 import { readStackOutputs, requireOutput } from '../deployment';
 import { CliError, UsageError } from '../errors';
@@ -192,6 +199,10 @@ async function backfill(options: BackfillCommandOptions): Promise<void> {
         ...(options.progress ? { progress: createProgress() } : {}),
       },
     );
+  } catch (err) {
+    // The core's own errors (interrupted while listing) are messages for the user, not bugs.
+    if (err instanceof BackfillError) throw new CliError(err.message, { cause: err });
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
