@@ -6,8 +6,9 @@
  * - `dynamodb/`     the table (dynalite's LevelDB files)
  * - `local.json`    what `local` created: table name, region, and the endpoints while `--serve` runs
  * - `indexer.log`   the indexer's structured (JSON) log lines of every run
+ * - `lock`          the process that has the table open (dynalite's LevelDB admits one)
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CliError } from './errors';
@@ -21,6 +22,7 @@ export const localPaths = (dataDir: string) => ({
   dynamodb: join(resolve(dataDir), 'dynamodb'),
   manifest: join(resolve(dataDir), 'local.json'),
   indexerLog: join(resolve(dataDir), 'indexer.log'),
+  lock: join(resolve(dataDir), 'lock'),
 });
 
 export interface LocalManifest {
@@ -61,7 +63,8 @@ export function writeManifest(dataDir: string, manifest: LocalManifest): void {
   writeFileSync(localPaths(dataDir).manifest, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;
@@ -96,7 +99,14 @@ export async function openLocalIndex(dataDir: string): Promise<{
       close: () => Promise.resolve(client.destroy()),
     };
   }
-  const emulators = await startEmulators({ dataDir: localPaths(dataDir).dynamodb, region: manifest.region });
+  const release = await lockDataDir(dataDir);
+  let emulators;
+  try {
+    emulators = await startEmulators({ dataDir: localPaths(dataDir).dynamodb, region: manifest.region });
+  } catch (err) {
+    release();
+    throw err;
+  }
   const client = new DynamoDBClient({ ...local, endpoint: emulators.endpoints.dynamodb });
   return {
     client,
@@ -105,6 +115,44 @@ export async function openLocalIndex(dataDir: string): Promise<{
     close: async () => {
       client.destroy();
       await emulators.stop();
+      release();
     },
   };
+}
+
+/**
+ * Takes the data directory for this process: dynalite's LevelDB admits one process, and a second
+ * one fails inside dynalite, out of reach of error handling. A lock left by a process that is gone
+ * is taken over; a live holder is waited for, up to `waitMs`. Returns the release function.
+ */
+export async function lockDataDir(dataDir: string, waitMs = 60_000): Promise<() => void> {
+  const path = localPaths(dataDir).lock;
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    // Written aside, then linked into place: the lock never exists without its pid in it.
+    const mine = `${path}.${process.pid}`;
+    writeFileSync(mine, String(process.pid));
+    try {
+      linkSync(mine, path);
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if (!(err instanceof Error) || !('code' in err) || err.code !== 'EEXIST') throw err;
+    } finally {
+      rmSync(mine, { force: true });
+    }
+    let holder: number;
+    try {
+      holder = Number(readFileSync(path, 'utf8').trim());
+    } catch {
+      continue; // Released in the meantime.
+    }
+    if (!Number.isInteger(holder) || holder <= 0 || (holder !== process.pid && !isAlive(holder))) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new CliError(`the local index in ${localPaths(dataDir).root} is in use by process ${holder}`);
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
 }

@@ -9,7 +9,14 @@ import type * as IndexerHandler from '../../lambdas/indexer/handler';
 import { DEFAULT_INDEXED_SOURCES, ENV } from '../../lambdas/shared/config';
 import { Emulators, provisionPipeline, startEmulators } from '../emulators';
 import { CliError, UsageError } from '../errors';
-import { DEFAULT_DATA_DIR, localPaths, readManifest, writeManifest } from '../local-index';
+import {
+  DEFAULT_DATA_DIR,
+  isAlive,
+  localPaths,
+  lockDataDir,
+  readManifest,
+  writeManifest,
+} from '../local-index';
 import { findLogFiles, LogFile, runLocalPipeline } from '../local-pipeline';
 import { eventsAt, formatSummary } from '../local-summary';
 
@@ -81,12 +88,30 @@ async function runLocal(options: LocalOptions): Promise<void> {
   const paths = localPaths(dataDir);
   mkdirSync(paths.root, { recursive: true });
   const previous = readManifest(dataDir);
-  if (previous?.serving !== undefined && isAlive(previous.serving.pid)) {
+  if (
+    previous?.serving !== undefined &&
+    previous.serving.pid !== process.pid &&
+    isAlive(previous.serving.pid)
+  ) {
     throw new CliError(
       `${paths.root} is in use by \`trail-index local --serve\` (process ${previous.serving.pid}): stop it, or use another --data`,
     );
   }
+  const release = await lockDataDir(dataDir);
+  try {
+    await runLocked(options, files, logsDir, dataDir);
+  } finally {
+    release();
+  }
+}
 
+async function runLocked(
+  options: LocalOptions,
+  files: LogFile[],
+  logsDir: string,
+  dataDir: string,
+): Promise<void> {
+  const paths = localPaths(dataDir);
   let emulators: Emulators;
   try {
     emulators = await startEmulators({ dataDir: paths.dynamodb });
@@ -111,8 +136,9 @@ async function runLocal(options: LocalOptions): Promise<void> {
       [ENV.indexedSources]: process.env[ENV.indexedSources] ?? DEFAULT_INDEXED_SOURCES.join(','),
       // Powertools then writes through the global console, which is pointed at the log file below.
       POWERTOOLS_DEV: 'true',
-      POWERTOOLS_METRICS_DISABLED: 'false',
     });
+    // Dev mode turns metrics off; keep them on (into the log file) as in Lambda unless told otherwise.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'false';
 
     const client = new DynamoDBClient({});
     const keys = files.map((f) => f.key);
@@ -161,16 +187,6 @@ async function runLocal(options: LocalOptions): Promise<void> {
     throw new CliError(
       `${failedFiles} log file${failedFiles === 1 ? '' : 's'} could not be indexed (see above)`,
     );
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,0 +1,275 @@
+/**
+ * `trail-index local` end to end, through the real launcher: its own fauxqs and dynalite, the
+ * shipped samples and a folder with broken files, a second run over the same logs, and `query
+ * --local` on the persisted index afterwards.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import {
+  failedDeleteVault,
+  glacierRecord,
+  logFileBody,
+  logFileKey,
+  otherServiceRecord,
+  supportRecord,
+} from '../harness/factories';
+import { CliRun, runCli, STACK_FRAME } from './run-cli';
+
+const tempDirs: string[] = [];
+const tempDir = (name: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `trail-index-${name}-`));
+  tempDirs.push(dir);
+  return dir;
+};
+
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The lines of the events table: `service event count [failed]`. */
+function eventTable(stdout: string): string[] {
+  const start = stdout.indexOf('  SERVICE  EVENT');
+  const end = stdout.indexOf('\n\n', start);
+  return stdout
+    .slice(start, end)
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/).join(' '));
+}
+
+/** The `trail-index query ...` commands under "Try:", as argument lists. */
+function tryCommands(stdout: string): string[][] {
+  const block = stdout.slice(stdout.indexOf('Try:\n'));
+  return [...block.matchAll(/^ {2}trail-index (query .+)$/gm)].map((m) => (m[1] ?? '').split(' '));
+}
+
+describe('trail-index local on the shipped samples', () => {
+  const data = tempDir('samples');
+  let first: CliRun;
+  let second: CliRun;
+
+  beforeAll(async () => {
+    // The test harness silences Powertools; local mode's log file is part of what is tested here.
+    first = await runCli(['local', '--data', data], { POWERTOOLS_LOG_LEVEL: 'INFO' });
+    second = await runCli(['local', '--data', data], { POWERTOOLS_LOG_LEVEL: 'INFO' });
+  });
+
+  test('indexes every log file and skips the digest file', () => {
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(
+      /^Log files: 6 from \S*samples \([\d.]+ KB\) in 2 notifications: 5 indexed, 1 skipped, 0 failed$/m,
+    );
+    expect(first.stdout).toMatch(
+      /^ {2}skipped {2}AWSLogs\/999999999999\/CloudTrail-Digest\/\S+ {2}digest-file$/m,
+    );
+    expect(first.stdout.match(/^ {2}indexed {2}AWSLogs\/\d{12}\/CloudTrail\//gm)).toHaveLength(5);
+  });
+
+  test('counts the Glacier and Support events per service and event name', () => {
+    expect(first.stdout).toContain(
+      '24 records read, 16 Glacier/Support events written, 16 new in the index.',
+    );
+    expect(eventTable(first.stdout)).toEqual([
+      'glacier CreateVault 2',
+      'glacier DeleteVault 2 1',
+      'glacier DescribeVault 1',
+      'glacier GetJobOutput 1',
+      'glacier InitiateJob 1',
+      'glacier ListVaults 2',
+      'glacier UploadArchive 2',
+      'support AddCommunicationToCase 1',
+      'support CreateCase 1',
+      'support DescribeCases 1',
+      'support DescribeTrustedAdvisorChecks 1',
+      'support ResolveCase 1',
+    ]);
+  });
+
+  test('prints the full text of both vault-deletion alerts, from the alert topic', () => {
+    expect(first.stdout).toContain('Alerts: 2 published to the alert topic');
+    expect(first.stdout).toContain('  Subject: Glacier vault deleted: myVaultName (999999999999, us-east-1)');
+    expect(first.stdout).toMatch(
+      /^ {2}Subject: Glacier vault deletion attempt FAILED \(InvalidParameter.*\): audit-archive \(999999999999, us-east-1\)$/m,
+    );
+    expect(first.stdout).toContain(
+      '  Attributes: eventName=DeleteVault account=999999999999 region=us-east-1 outcome=failed',
+    );
+    expect(first.stdout).toMatch(
+      /^ {2}Who: +arn:aws:sts::999999999999:assumed-role\/ci-deploy\/i-0abc1234$/m,
+    );
+    expect(first.stdout).toMatch(/^ {2}Source IP: +203\.0\.113\.77$/m);
+  });
+
+  test('keeps the indexer logs out of the summary, in the data folder', () => {
+    expect(first.stdout).not.toContain('"level"');
+    expect(first.stderr).toBe('');
+    const log = readFileSync(join(data, 'indexer.log'), 'utf8').trim().split('\n');
+    expect(
+      log.some((line) => (JSON.parse(line) as { message?: string }).message === 'Log file indexed'),
+    ).toBe(true);
+  });
+
+  test('a second run over the same logs changes nothing and alerts nothing', () => {
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(
+      '16 Glacier/Support events written, 0 new in the index (16 were already there: the index did not change).',
+    );
+    expect(eventTable(second.stdout)).toEqual(eventTable(first.stdout));
+    expect(second.stdout).toContain('Alerts: none published in this run');
+  });
+
+  test('every suggested query works on the persisted index, even all at once', async () => {
+    // Prepare
+    const commands = tryCommands(first.stdout);
+    expect(commands.length).toBeGreaterThanOrEqual(5);
+
+    // Act
+    const runs = await Promise.all(commands.map((args) => runCli(args)));
+
+    // Assess
+    for (const [i, result] of runs.entries()) {
+      expect({ command: commands[i]?.join(' '), code: result.code, stderr: result.stderr }).toEqual({
+        command: commands[i]?.join(' '),
+        code: 0,
+        stderr: '',
+      });
+      expect(result.stdout.trim().length).toBeGreaterThan(0);
+    }
+  });
+
+  test('query --local finds the vault deletions with their original records', async () => {
+    const result = await runCli(['query', '--local', '--data', data, '--event', 'DeleteVault', '--full']);
+
+    expect(result.code).toBe(0);
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) => JSON.parse(line) as { eventTime: string; errorCode?: string; record: { eventID: string } },
+      );
+    expect(events.map((e) => [e.eventTime, e.errorCode])).toEqual([
+      ['2014-12-11T06:07:52Z', 'InvalidParameterValueException'],
+      ['2014-12-10T19:05:15Z', undefined],
+    ]);
+    expect(events[1]?.record.eventID).toBe('cdd33060-4758-416a-b7b9-dafd3afcec90');
+  });
+});
+
+describe('trail-index local on a folder with broken files', () => {
+  const logs = tempDir('broken-logs');
+  const data = tempDir('broken-data');
+  const at = new Date('2026-11-20T10:05:00Z');
+  const key = (suffix: string) =>
+    logFileKey({ at }).replace(/_[A-Z0-9]{16}\.json\.gz$/, `_${suffix}.json.gz`);
+  const good = [
+    glacierRecord('DeleteVault', { eventTime: '2026-11-20T10:01:00Z' }),
+    supportRecord('CreateCase'),
+    otherServiceRecord(),
+  ];
+  const attempt = failedDeleteVault({ eventTime: '2026-11-20T10:02:00Z' });
+  const valid = logFileBody([...good, attempt]);
+  const files: Record<string, Buffer> = {
+    [key('GOOD000000000001')]: valid,
+    [key('NOTGZIP000000001')]: Buffer.from('this is not a CloudTrail log file'),
+    [key('TRUNCATED0000001')]: valid.subarray(0, Math.floor(valid.length / 2)),
+    [key('TRAILING00000001')]: Buffer.concat([
+      logFileBody([glacierRecord('ListVaults')]),
+      Buffer.from('garbage'),
+    ]),
+    [key('BADJSON000000001')]: gzipSync('{"Records": [{"eventID": '),
+    [key('NORECORDS0000001')]: gzipSync(JSON.stringify({ records: [] })),
+    'notes/readme.json.gz': gzipSync('{}'),
+  };
+  let first: CliRun;
+  let second: CliRun;
+
+  beforeAll(async () => {
+    for (const [name, body] of Object.entries(files)) {
+      mkdirSync(dirname(join(logs, name)), { recursive: true });
+      writeFileSync(join(logs, name), body);
+    }
+    first = await runCli(['local', '--logs', logs, '--data', data]);
+    second = await runCli(['local', '--logs', logs, '--data', data]);
+  });
+
+  test('fails (exit 1) after indexing everything it could, naming each broken file and why', () => {
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(
+      /^Log files: 7 from .+ in 2 notifications: 1 indexed, 1 skipped, 5 failed$/m,
+    );
+    const status = (suffix: string) =>
+      new RegExp(`^ {2}(\\w+) +\\S+_${suffix}\\.json\\.gz {2}(.+)$`, 'm').exec(first.stdout)?.slice(1, 3);
+    expect(status('GOOD000000000001')).toEqual(['indexed', '4 records, 3 indexed']);
+    expect(status('NOTGZIP000000001')).toEqual(['failed', 'invalid-json']);
+    expect(status('TRUNCATED0000001')).toEqual(['failed', 'truncated-gzip']);
+    expect(status('TRAILING00000001')).toEqual(['failed', 'trailing-data']);
+    expect(status('BADJSON000000001')).toEqual(['failed', 'invalid-json']);
+    expect(status('NORECORDS0000001')).toEqual(['failed', 'missing-records']);
+    expect(first.stdout).toMatch(/^ {2}skipped {2}notes\/readme\.json\.gz +other-file$/m);
+    expect(first.stderr).toBe('error: 5 log files could not be indexed (see above)\n');
+    expect(first.stderr).not.toMatch(STACK_FRAME);
+  });
+
+  test('indexes and alerts the good file of the same notification', () => {
+    // The file with trailing data fails, but its record before the garbage is indexed (no loss).
+    expect(eventTable(first.stdout)).toEqual([
+      'glacier DeleteVault 2 1',
+      'glacier ListVaults 1',
+      'support CreateCase 1',
+    ]);
+    expect(first.stdout).toContain('Alerts: 2 published to the alert topic');
+    expect(first.stdout).toContain('Subject: Glacier vault deleted: audit-vault (999999999999, us-east-1)');
+    expect(first.stdout).toMatch(
+      /^ {2}Subject: Glacier vault deletion attempt FAILED \(InvalidParameter.*\): audit-vault \(999999999999, us-east-1\)$/m,
+    );
+  });
+
+  test('a second run reports the same failures and changes nothing', () => {
+    expect(second.code).toBe(1);
+    expect(second.stdout).toMatch(/1 indexed, 1 skipped, 5 failed$/m);
+    expect(second.stdout).toContain('0 new in the index');
+    expect(second.stdout).toContain('Alerts: none published in this run');
+    expect(eventTable(second.stdout)).toEqual(eventTable(first.stdout));
+  });
+
+  test('query --local sees the events of the good file', async () => {
+    const result = await runCli([
+      'query',
+      '--local',
+      '--data',
+      data,
+      '--account',
+      '999999999999',
+      '--region',
+      'us-east-1',
+      '--json',
+    ]);
+
+    expect(result.code).toBe(0);
+    const names = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { eventName: string }).eventName);
+    expect(names.sort()).toEqual(['CreateCase', 'DeleteVault', 'DeleteVault', 'ListVaults']);
+  });
+});
+
+describe('trail-index local usage errors', () => {
+  test('--logs that does not exist exits 2', async () => {
+    const result = await runCli(['local', '--logs', '/nonexistent/logs', '--data', tempDir('nologs')]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('error: --logs /nonexistent/logs: no such folder\n');
+  });
+
+  test('--logs without any .json.gz exits 2', async () => {
+    const empty = tempDir('empty');
+
+    const result = await runCli(['local', '--logs', empty, '--data', tempDir('emptydata')]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no *.json.gz files under');
+  });
+});
