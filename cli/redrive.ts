@@ -285,7 +285,8 @@ export function parseRedriveMessage(
     } catch (err) {
       return { kind: 'unrecognised', reason: `SNS envelope: ${messageOf(err)}` };
     }
-    // SNS adds these attributes to the messages it dead-letters.
+    // Why SNS gave up, when it says: the ErrorCode/ErrorMessage attributes of dead-lettered messages
+    // (unverified in AWS's docs, so optional).
     const code = attributes?.ErrorCode?.StringValue;
     const text = attributes?.ErrorMessage?.StringValue;
     const lastError = [code, text].filter((s) => s !== undefined && s !== '').join(': ');
