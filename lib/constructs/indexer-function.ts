@@ -162,16 +162,15 @@ export class IndexerFunction extends Construct {
     props.logKey.grantDecrypt(this.role);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        // Writes events (batched), and reads/writes/deletes its alert markers with conditions.
+        // What the indexer calls: BatchWriteItem for events; Get/Put/Update/DeleteItem, with
+        // conditions, for its alert markers.
         actions: [
           'dynamodb:BatchWriteItem',
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
           'dynamodb:GetItem',
-          'dynamodb:BatchGetItem',
           'dynamodb:ConditionCheckItem',
-          'dynamodb:DescribeTable',
         ],
         resources: [props.table.tableArn],
       }),

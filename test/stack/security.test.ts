@@ -636,11 +636,9 @@ describe('21 least privilege (AwsSolutions-IAM4/IAM5)', () => {
         {
           Effect: 'Allow',
           Action: [
-            'dynamodb:BatchGetItem',
             'dynamodb:BatchWriteItem',
             'dynamodb:ConditionCheckItem',
             'dynamodb:DeleteItem',
-            'dynamodb:DescribeTable',
             'dynamodb:GetItem',
             'dynamodb:PutItem',
             'dynamodb:UpdateItem',
