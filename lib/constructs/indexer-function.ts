@@ -153,6 +153,7 @@ export class IndexerFunction extends Construct {
 
     // Least privilege, written out because the grants are broader than the indexer needs:
     // bucket.grantRead adds s3:GetBucket* and s3:List*, table grants add the indexes' ARNs.
+    // Without s3:ListBucket, S3 answers a missing key with AccessDenied rather than NoSuchKey.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
