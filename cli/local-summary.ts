@@ -178,7 +178,7 @@ function sum(counts: Readonly<Record<string, number>>): number {
 
 /** `query` commands that return something on this index. */
 export function exampleQueries(events: readonly IndexedEventSummary[], target: string): string[] {
-  const q = (args: string) => `trail-index query ${target} ${args}`;
+  const q = (args: string) => `npx trail-index query ${target} ${args}`;
   const quote = (value: string) =>
     /^[\w@.:/+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
   const examples: string[] = [];

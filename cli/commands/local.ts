@@ -268,7 +268,7 @@ Emulators are up (Ctrl-C stops them):
 
 From another shell, the AWS CLI and SDKs reach them with:
   export ${env}
-  trail-index query --local${dataDir === DEFAULT_DATA_DIR ? '' : ` --data ${dataDir}`} --event DeleteVault
+  npx trail-index query --local${dataDir === DEFAULT_DATA_DIR ? '' : ` --data ${dataDir}`} --event DeleteVault
 `,
   );
   await new Promise<void>((done) => {

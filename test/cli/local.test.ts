@@ -3,7 +3,8 @@
  * shipped samples and a folder with broken files, a second run over the same logs, and `query
  * --local` on the persisted index afterwards.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -15,7 +16,7 @@ import {
   otherServiceRecord,
   supportRecord,
 } from '../harness/factories';
-import { CliRun, runCli, STACK_FRAME } from './run-cli';
+import { CLI, CliRun, runCli, STACK_FRAME } from './run-cli';
 
 const tempDirs: string[] = [];
 const tempDir = (name: string) => {
@@ -42,7 +43,7 @@ function eventTable(stdout: string): string[] {
 /** The `trail-index query ...` commands under "Try:", as argument lists. */
 function tryCommands(stdout: string): string[][] {
   const block = stdout.slice(stdout.indexOf('Try:\n'));
-  return [...block.matchAll(/^ {2}trail-index (query .+)$/gm)].map((m) => (m[1] ?? '').split(' '));
+  return [...block.matchAll(/^ {2}npx trail-index (query .+)$/gm)].map((m) => (m[1] ?? '').split(' '));
 }
 
 describe('trail-index local on the shipped samples', () => {
@@ -253,6 +254,39 @@ describe('trail-index local on a folder with broken files', () => {
       .split('\n')
       .map((line) => (JSON.parse(line) as { eventName: string }).eventName);
     expect(names.sort()).toEqual(['CreateCase', 'DeleteVault', 'DeleteVault', 'ListVaults']);
+  });
+});
+
+describe('trail-index local --serve', () => {
+  test('keeps the emulators up for queries until interrupted, then exits 0', async () => {
+    // Prepare
+    const data = tempDir('serve');
+    const child = spawn(process.execPath, [CLI, 'local', '--data', data, '--serve'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('Ctrl-C stops them')) resolve();
+      });
+      void exited.then((code) => reject(new Error(`local --serve exited early (${code}): ${stdout}`)));
+    });
+
+    // Act
+    const query = await runCli(['query', '--local', '--data', data, '--event', 'DeleteVault', '--json']);
+    child.kill('SIGINT');
+    const code = await exited;
+
+    // Assess
+    expect(stdout).toMatch(/^ {2}DynamoDB {6}http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(stdout).toMatch(/^ {2}S3, SNS, SQS {2}http:\/\/127\.0\.0\.1:\d+$/m);
+    expect(query.code).toBe(0);
+    expect(query.stdout.trim().split('\n')).toHaveLength(2);
+    expect(code).toBe(0);
+    expect(JSON.parse(readFileSync(join(data, 'local.json'), 'utf8'))).not.toHaveProperty('serving');
+    expect(existsSync(join(data, 'lock'))).toBe(false);
   });
 });
 
