@@ -36,6 +36,9 @@ const alnum = (rng: Rng, n: number) => {
 };
 
 const ACCOUNTS = ['111122223333', '444455556666', '777788889999'];
+const poolRng = prng(0x5eed);
+const PRINCIPAL_IDS = Array.from({ length: 40 }, () => `AROA${alnum(poolRng, 17)}`);
+const ACCESS_KEY_IDS = Array.from({ length: 60 }, () => `ASIA${alnum(poolRng, 16)}`);
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-northeast-1'];
 const USER_AGENTS = [
   'aws-cli/2.27.1 md/awscrt#0.26.1 ua/2.1 os/linux#6.8.0 md/arch#x86_64 lang/python#3.13.3',
@@ -112,12 +115,16 @@ function userIdentity(rng: Rng, account: string): Record<string, unknown> {
     'IdentityCenterUser',
     'Unknown',
   ] as const);
-  const principalId = `AROA${alnum(rng, 17)}`;
-  const accessKeyId = `ASIA${alnum(rng, 16)}`;
+  // Few principals make most calls: identities come from small pools, as in a real account.
+  const principalId = pick(rng, PRINCIPAL_IDS);
+  const accessKeyId = pick(rng, ACCESS_KEY_IDS);
   switch (type) {
     case 'AWSService':
       // A decoy: other services are invoked by Glacier too, which must not select them.
-      return { type, invokedBy: pick(rng, ['cloudtrail.amazonaws.com', GLACIER, 'lambda.amazonaws.com']) };
+      return {
+        type,
+        invokedBy: rng() < 0.05 ? GLACIER : pick(rng, ['cloudtrail.amazonaws.com', 'lambda.amazonaws.com']),
+      };
     case 'Root':
       return {
         type,
@@ -130,10 +137,10 @@ function userIdentity(rng: Rng, account: string): Record<string, unknown> {
       const userName = pick(rng, ['alice', 'bob', 'ci-deployer', UNICODE[0] ?? 'x', 'backup-operator']);
       return {
         type,
-        principalId: `AIDA${alnum(rng, 17)}`,
+        principalId: pick(rng, PRINCIPAL_IDS).replace('AROA', 'AIDA'),
         arn: `arn:aws:iam::${account}:user/${userName}`,
         accountId: account,
-        accessKeyId: `AKIA${alnum(rng, 16)}`,
+        accessKeyId: pick(rng, ACCESS_KEY_IDS).replace('ASIA', 'AKIA'),
         userName,
       };
     }
@@ -278,7 +285,7 @@ export function makeRecord(rng: Rng, options: GeneratorOptions): Record<string, 
       bucketName: `logs-${alnum(rng, 6).toLowerCase()}`,
       key: `${pick(rng, UNICODE)}/${uuid(rng)}.json`,
       // A decoy: the selected source's name in another service's parameters.
-      ...(rng() < 0.05 ? { serviceName: GLACIER, eventSource: SUPPORT } : {}),
+      ...(rng() < 0.005 ? { serviceName: GLACIER, eventSource: SUPPORT } : {}),
     };
     if (rng() < (options.largeShare ?? 0.01)) {
       requestParameters.policyDocument = bigPolicy(

@@ -393,14 +393,10 @@ const CLOSE_BRACKET = 0x5d;
 const RECORDS = Buffer.from('Records');
 
 /**
- * The first bytes of every string in a record are scanned byte by byte; the rest of a longer string
- * is searched for its closing quote natively (Buffer#indexOf). At least as long as the longest
- * source, so that any escape in an eventSource value that spells a source is seen (see below).
+ * The first bytes of a string in a record are searched for the closing quote byte by byte, the
+ * rest natively (Buffer#indexOf): a native call costs about as much as this many loop steps.
  */
-const MIN_SHORT_STRING = 24;
-
-/** Characters that JSON escapes other than `\u` could write (in a source that contains them). */
-const ESCAPABLE = /["\\/\b\f\n\r\t]/;
+const SHORT_STRING = 32;
 
 /**
  * Splits the JSON text into the elements of the top-level `Records` array and selects records.
@@ -420,12 +416,8 @@ const ESCAPABLE = /["\\/\b\f\n\r\t]/;
  * bracket, truncation) is still detected everywhere.
  */
 class RecordScanner {
-  /** Each source as UTF-8: a record can only be selected if its bytes contain one. */
+  /** Each source as UTF-8. */
   private readonly patterns: Buffer[];
-  /** See {@link MIN_SHORT_STRING}. */
-  private readonly shortString: number;
-  /** Whether any escape, not only `\u`, could spell a source. */
-  private readonly anyEscapeCounts: boolean;
   private readonly everyRecordIsCandidate: boolean;
   private readonly stack: number[] = [];
   private expect = EXPECT_VALUE;
@@ -454,13 +446,12 @@ class RecordScanner {
   private recordDepth = 0;
   private recordBrackets = new Uint8Array(64);
   private recordInString = false;
-  /** Whether an escape that could spell a source was seen in the record. */
-  private recordEscaped = false;
-
-  // Candidate pattern positions in the current chunk: hitStart[k] .. hitEnd[k], sorted by start.
-  private hitStart: number[] = [];
-  private hitEnd: number[] = [];
-  private hitNext = 0;
+  /** Whether the record may be selected: it gets parsed. */
+  private recordCandidate = false;
+  /** At the record's own level: the next string is a key (after `{` or `,`), not a value. */
+  private recordKeyNext = false;
+  /** The last key at the record's own level was `eventSource`. */
+  private recordSourceKey = false;
 
   constructor(
     private readonly sources: ReadonlySet<string>,
@@ -468,8 +459,6 @@ class RecordScanner {
   ) {
     const list = [...sources];
     this.patterns = list.filter((source) => source !== '').map((source) => Buffer.from(source, 'utf8'));
-    this.shortString = Math.max(MIN_SHORT_STRING, ...this.patterns.map((p) => p.length + 1));
-    this.anyEscapeCounts = list.some((source) => ESCAPABLE.test(source));
     // An empty source appears in every record: then every record is a candidate.
     this.everyRecordIsCandidate = list.includes('');
   }
@@ -477,7 +466,6 @@ class RecordScanner {
   /** Scans the next chunk of JSON text, appending the records it completes that are selected. */
   feed(buf: Buffer, out: SelectedRecord[]): void {
     const len = buf.length;
-    this.findCandidatePatterns(buf);
     let i = 0;
     this.tokenStart = 0;
     if (this.inRecord) {
@@ -516,7 +504,9 @@ class RecordScanner {
             this.recordParts = [];
             this.recordDepth = 0;
             this.recordInString = false;
-            this.recordEscaped = false;
+            this.recordCandidate = this.everyRecordIsCandidate;
+            this.recordKeyNext = false;
+            this.recordSourceKey = false;
             i = this.skipRecord(buf, i, out);
             if (i < 0) return;
             break;
@@ -616,59 +606,81 @@ class RecordScanner {
 
   /**
    * Skips a record object from `from` (its `{`, or where it continues in a new chunk). Returns the
-   * index after its `}`, or -1 when it continues in the next chunk. Kept to local variables and
-   * byte compares: this loop sees nearly every byte of the file.
+   * index after its `}`, or -1 when it continues in the next chunk.
+   *
+   * This loop sees nearly every byte of the file, so it only follows strings and brackets, keeps
+   * to local variables and byte compares, and hands long strings to a native search. At the
+   * record's own level it tells keys from values, to compare the value of an `eventSource` key
+   * with the sources: a record is a candidate, to be parsed, when one matches, when an escape
+   * could spell one (`"event\u0053ource"`), or when a key or that value spans two chunks.
    */
   private skipRecord(buf: Buffer, from: number, out: SelectedRecord[]): number {
     const len = buf.length;
     let brackets = this.recordBrackets;
     let depth = this.recordDepth;
-    let i = from;
     let inString = this.recordInString;
-    let escaped = this.recordEscaped;
-    const short = this.shortString;
-    const anyEscapeCounts = this.anyEscapeCounts;
+    let candidate = this.recordCandidate;
+    let keyNext = this.recordKeyNext;
+    let sourceKey = this.recordSourceKey;
+    /** What the current string is: 0 not of interest, 1 a record-level key, 2 an eventSource value. */
+    let kind = 0;
+    let stringStart = 0;
     /** Bytes of the next chunk that an escape at the end of this one covers. */
     let skip = 0;
+    let i = from;
     for (;;) {
       if (inString) {
-        // Short strings byte by byte; the rest of a long one by a native search for the quote.
-        const stop = i + short < len ? i + short : len;
-        let c = 0;
-        while (i < stop) {
-          c = buf[i] ?? 0;
-          if (c === QUOTE || c === BACKSLASH) break;
-          i++;
+        // Look for the closing quote: byte by byte first, then natively for the rest of a long string.
+        const segment = i;
+        const stop = i + SHORT_STRING < len ? i + SHORT_STRING : len;
+        while (i < stop && buf[i] !== QUOTE) i++;
+        const quote = i < stop ? i : i < len ? buf.indexOf(QUOTE, i) : -1;
+        if (quote < 0) {
+          // The string goes on in the next chunk; an odd run of backslashes escapes its first byte.
+          skip = trailingBackslashes(buf, segment) & 1;
+          if (kind !== 0) candidate = true; // a key or eventSource value cut by the chunk boundary
+          break;
         }
-        if (i < stop) {
-          if (c === QUOTE) {
-            inString = false;
-            i++;
-          } else {
-            // An escaped key or value ("event\u0053ource") may spell what no pattern matches:
-            // such a record is a candidate. The `\"` of policy texts does not count.
-            const next = buf[i + 1];
-            if (next === 0x75 || next === undefined || anyEscapeCounts) escaped = true;
-            i += 2; // skip the escaped byte, which may be in the next chunk
-            if (i > len) skip = i - len;
-          }
-        } else if (i < len) {
-          const quote = closingQuote(buf, i);
-          if (quote < 0) {
-            skip = trailingBackslashes(buf, i) & 1;
-            i = len;
-          } else {
-            inString = false;
-            i = quote + 1;
-          }
+        if (buf[quote - 1] === BACKSLASH && (backslashesBefore(buf, quote, segment) & 1) === 1) {
+          i = quote + 1; // an escaped quote: the string goes on
+          continue;
         }
-        if (i >= len) break;
+        inString = false;
+        i = quote + 1;
+        if (kind === 1) {
+          sourceKey = isEventSourceKey(buf, stringStart, quote);
+          // An escaped key ("event\u0053ource") may be eventSource: let JSON.parse decide.
+          if (!candidate && hasBackslash(buf, stringStart, quote)) candidate = true;
+        } else if (kind === 2) {
+          sourceKey = false;
+          if (!candidate)
+            candidate = this.isSource(buf, stringStart, quote) || hasBackslash(buf, stringStart, quote);
+        }
+        kind = 0;
         continue;
       }
       if (i >= len) break;
       const c = buf[i++];
       if (c === QUOTE) {
         inString = true;
+        if (depth === 1) {
+          if (keyNext) {
+            kind = 1;
+            stringStart = i;
+          } else if (sourceKey) {
+            kind = 2;
+            stringStart = i;
+          }
+        }
+      } else if (c === 0x2c) {
+        // ,
+        if (depth === 1) {
+          keyNext = true;
+          sourceKey = false;
+        }
+      } else if (c === 0x3a) {
+        // :
+        if (depth === 1) keyNext = false;
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (depth === brackets.length) {
           const grown = new Uint8Array(depth * 2);
@@ -676,6 +688,7 @@ class RecordScanner {
           brackets = this.recordBrackets = grown;
         }
         brackets[depth++] = c;
+        if (depth === 1) keyNext = true;
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
         // '{' + 2 === '}' and '[' + 2 === ']'
         if (depth === 0 || brackets[--depth] !== (c ?? 0) - 2) this.unexpected(c);
@@ -683,37 +696,42 @@ class RecordScanner {
           this.inRecord = false;
           this.recordInString = false;
           this.recordDepth = 0;
-          this.recordEscaped = escaped;
-          this.endRecord(buf, i - 1, out);
+          this.endRecord(buf, i - 1, candidate, out);
           return i;
         }
       }
     }
     this.recordDepth = depth;
     this.recordInString = inString;
-    this.recordEscaped = escaped;
+    this.recordCandidate = candidate;
+    this.recordKeyNext = keyNext;
+    this.recordSourceKey = inString ? false : sourceKey;
     this.stringSkip = inString ? skip : 0;
     this.recordParts.push(this.recordStart === 0 ? buf : buf.subarray(this.recordStart));
     return -1;
   }
 
+  /** Whether the raw string content `buf[start, end)` is one of the sources, byte for byte. */
+  private isSource(buf: Buffer, start: number, end: number): boolean {
+    const length = end - start;
+    for (const pattern of this.patterns) {
+      if (pattern.length !== length) continue;
+      let k = 0;
+      while (k < length && buf[start + k] === pattern[k]) k++;
+      if (k === length) return true;
+    }
+    return false;
+  }
+
   /** The record object ended with its `}` at `last` in `buf`. */
-  private endRecord(buf: Buffer, last: number, out: SelectedRecord[]): void {
+  private endRecord(buf: Buffer, last: number, candidate: boolean, out: SelectedRecord[]): void {
     this.stats.recordsScanned++;
     this.expect = EXPECT_COMMA_OR_END;
     const parts = this.recordParts;
     this.recordParts = [];
-    const candidate = this.recordEscaped || this.everyRecordIsCandidate;
-    let bytes: Buffer | undefined;
-    if (parts.length === 0) {
-      if (!candidate && !this.hasCandidatePattern(this.recordStart, last + 1)) return;
-      bytes = buf.subarray(this.recordStart, last + 1);
-    } else {
-      parts.push(buf.subarray(0, last + 1));
-      bytes = Buffer.concat(parts);
-      if (!candidate && !this.patterns.some((p) => bytes?.indexOf(p) !== -1)) return;
-    }
-    const raw = bytes.toString('utf8');
+    if (!candidate) return;
+    const tail = buf.subarray(this.recordStart, last + 1);
+    const raw = (parts.length === 0 ? tail : Buffer.concat([...parts, tail])).toString('utf8');
     let record: unknown;
     try {
       record = JSON.parse(raw);
@@ -725,39 +743,6 @@ class RecordScanner {
       this.stats.recordsSelected++;
       out.push({ record: record as Record<string, unknown>, raw });
     }
-  }
-
-  /** Finds where the candidate patterns occur in a chunk (few places: they are rare). */
-  private findCandidatePatterns(buf: Buffer): void {
-    const starts: number[] = [];
-    const ends: number[] = [];
-    for (const pattern of this.patterns) {
-      for (let at = buf.indexOf(pattern); at >= 0; at = buf.indexOf(pattern, at + 1)) {
-        starts.push(at);
-        ends.push(at + pattern.length);
-      }
-    }
-    if (this.patterns.length > 1 && starts.length > 1) {
-      const order = starts.map((_, k) => k).sort((a, b) => (starts[a] ?? 0) - (starts[b] ?? 0));
-      this.hitStart = order.map((k) => starts[k] ?? 0);
-      this.hitEnd = order.map((k) => ends[k] ?? 0);
-    } else {
-      this.hitStart = starts;
-      this.hitEnd = ends;
-    }
-    this.hitNext = 0;
-  }
-
-  /** Whether a candidate pattern lies within `[start, end)` of the current chunk. */
-  private hasCandidatePattern(start: number, end: number): boolean {
-    const starts = this.hitStart;
-    let k = this.hitNext;
-    while (k < starts.length && (starts[k] ?? 0) < start) k++;
-    this.hitNext = k;
-    for (; k < starts.length && (starts[k] ?? 0) < end; k++) {
-      if ((this.hitEnd[k] ?? 0) <= end) return true;
-    }
-    return false;
   }
 
   // --- strings outside records ---------------------------------------------------------------
@@ -856,21 +841,20 @@ class RecordScanner {
   }
 }
 
-/**
- * Index of the quote that closes a string whose content continues at `from` (a position that is
- * not escaped), or -1 if the string does not end in `buf`. A quote is escaped when an odd run of
- * backslashes precedes it.
- */
-function closingQuote(buf: Buffer, from: number): number {
-  let start = from;
-  for (;;) {
-    const quote = buf.indexOf(QUOTE, start);
-    if (quote < 0) return -1;
-    let run = 0;
-    for (let k = quote - 1; k >= start && buf[k] === BACKSLASH; k--) run++;
-    if ((run & 1) === 0) return quote;
-    start = quote + 1;
-  }
+const EVENT_SOURCE = Buffer.from('eventSource');
+
+/** Whether the raw key `buf[start, end)` is literally `eventSource` (escaped forms are candidates anyway). */
+function isEventSourceKey(buf: Buffer, start: number, end: number): boolean {
+  if (end - start !== 11) return false;
+  for (let k = 0; k < 11; k++) if (buf[start + k] !== EVENT_SOURCE[k]) return false;
+  return true;
+}
+
+/** Number of backslashes right before `at`, not counting before `from`. */
+function backslashesBefore(buf: Buffer, at: number, from: number): number {
+  let run = 0;
+  for (let k = at - 1; k >= from && buf[k] === BACKSLASH; k--) run++;
+  return run;
 }
 
 /** Number of backslashes at the end of `buf`, not counting before `from`. */
