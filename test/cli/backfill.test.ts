@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2CommandInput, S3Client } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { BackfillDeps, BackfillReport, runBackfill } from '../../cli/backfill';
+import {
+  BackfillDeps,
+  BackfillError,
+  BackfillProgress,
+  BackfillReport,
+  runBackfill,
+  Volume,
+} from '../../cli/backfill';
 import { BackfillCheckpoint } from '../../cli/checkpoint';
 import { defaultDeps } from '../../lambdas/indexer/deps';
 import { processLogFile } from '../../lambdas/indexer/process-log-file';
@@ -445,6 +452,54 @@ describe('resume after an interruption', () => {
     expect(seen).toEqual([victim.key]);
     expect(second.failed).toEqual([]);
     expect(existsSync(path)).toBe(true);
+  });
+});
+
+describe('progress', () => {
+  it('announces what it will process, then each file, up to that total', async () => {
+    // Prepare
+    const planned: Volume[] = [];
+    const advanced: Volume[] = [];
+    let finished = 0;
+    const progress: BackfillProgress = {
+      planned: (total) => planned.push({ ...total }),
+      advanced: (done) => advanced.push({ ...done }),
+      finished: () => {
+        finished += 1;
+      },
+    };
+    const files = f.all.filter((x) => x.day === '2026-11-19');
+
+    // Act
+    await runBackfill(indexerDeps(f), {
+      bucket: f.p.bucket,
+      since: '2026-11-19',
+      until: '2026-11-19',
+      concurrency: 3,
+      progress,
+    });
+
+    // Assess
+    expect(planned).toEqual([sum(files)]);
+    expect(advanced.map((v) => v.files)).toEqual(files.map((_, i) => i + 1));
+    expect(advanced.at(-1)).toEqual(sum(files));
+    expect(finished).toBe(1);
+  });
+});
+
+describe('interruption while listing', () => {
+  it('stops before processing anything', async () => {
+    // Prepare
+    const seen: string[] = [];
+    const controller = new AbortController();
+    controller.abort();
+
+    // Act
+    const run = runBackfill(indexerDeps(f, seen), { bucket: f.p.bucket, signal: controller.signal });
+
+    // Assess
+    await expect(run).rejects.toThrow(BackfillError);
+    expect(seen).toEqual([]);
   });
 });
 
