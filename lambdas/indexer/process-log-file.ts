@@ -94,8 +94,9 @@ export async function processLogFile(
   };
 
   let broken: string | undefined;
+  let body: AsyncIterable<Uint8Array> | undefined;
   try {
-    const body = await deps.reader.open(bucket, key);
+    body = await deps.reader.open(bucket, key);
     for await (const { record, raw } of scanLogFile(body, deps.config.indexedSources, stats)) {
       const item = buildEventItem(record, {
         logBucket: bucket,
@@ -115,6 +116,9 @@ export async function processLogFile(
     if (!(err instanceof LogFileError) && !(err instanceof UnreadableFileError)) throw err;
     broken = err.reason;
     logger.error('Broken log file', { s3Bucket: bucket, s3Key: key, reason: err.reason, error: err });
+  } finally {
+    // A file abandoned half-read would otherwise hold its HTTP connection until garbage collection.
+    release(body);
   }
   // What was read before a file turned out broken is indexed (and alerted) too.
   await flush();
@@ -132,4 +136,10 @@ export async function processLogFile(
   if (broken !== undefined) return result('failed', broken, published);
   if (inFlight > 0) return result('failed', 'alert-in-flight', published);
   return result('indexed', undefined, published);
+}
+
+function release(body: AsyncIterable<Uint8Array> | undefined): void {
+  if (body !== undefined && 'destroy' in body && typeof body.destroy === 'function') {
+    (body as { destroy(): void }).destroy();
+  }
 }
