@@ -88,6 +88,8 @@ export interface TableTarget {
   readonly tableName: string;
   /** Where the table came from, for messages: `table X`, `stack Y`, `local index in DIR`. */
   readonly description: string;
+  /** The local index of `trail-index local` (no S3 bucket behind it). */
+  readonly local: boolean;
   close(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ export async function openTable(
     client,
     tableName,
     description,
+    local: false,
     close: () => {
       client.destroy();
       return Promise.resolve();

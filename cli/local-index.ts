@@ -81,6 +81,7 @@ export async function openLocalIndex(dataDir: string): Promise<{
   client: DynamoDBClient;
   tableName: string;
   description: string;
+  local: true;
   close(): Promise<void>;
 }> {
   const manifest = readManifest(dataDir);
@@ -96,6 +97,7 @@ export async function openLocalIndex(dataDir: string): Promise<{
       client,
       tableName: manifest.tableName,
       description: `local index in ${dataDir} (served by process ${manifest.serving.pid})`,
+      local: true,
       close: () => Promise.resolve(client.destroy()),
     };
   }
@@ -112,6 +114,7 @@ export async function openLocalIndex(dataDir: string): Promise<{
     client,
     tableName: manifest.tableName,
     description: `local index in ${dataDir}`,
+    local: true,
     close: async () => {
       client.destroy();
       await emulators.stop();

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addAwsOptions } from '../aws-options';
 import { addTableOptions, openTable, TableOptions } from '../deployment';
@@ -95,10 +96,16 @@ Examples:
           target.tableName,
           events.map((e) => e.eventID),
         );
-        for (const event of events) {
-          const item = items.get(event.eventID);
-          const record = item === undefined ? null : decodeRecord(item);
-          process.stdout.write(formatJsonLine(event, record));
+        // Only a deployed index has its log bucket at hand (local mode does not keep the files).
+        const s3 = target.local ? undefined : new S3Client({});
+        try {
+          for (const event of events) {
+            const item = items.get(event.eventID);
+            const record = item === undefined ? null : await decodeRecord(item, s3);
+            process.stdout.write(formatJsonLine(event, record));
+          }
+        } finally {
+          s3?.destroy();
         }
       } else if (options.json === true) {
         for (const event of events) process.stdout.write(formatJsonLine(event));

@@ -2,9 +2,10 @@
  * `query` against dynalite over HTTP (endpoints from the Jest global setup): every filter, pages,
  * time ranges, both output formats, `--full` and the exit codes of the real CLI.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { planQuery } from '../../cli/query-plan';
 import { runQuery } from '../../cli/query';
 import { buildEventItem } from '../../lambdas/shared/event-item';
@@ -13,6 +14,8 @@ import {
   CloudTrailRecord,
   failedDeleteVault,
   glacierRecord,
+  logFileBody,
+  logFileKey,
   supportRecord,
   userIdentity,
 } from '../harness/factories';
@@ -438,5 +441,40 @@ describe('trail-index query (the real CLI)', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('no events match');
+  });
+});
+
+describe('query --full on a record too large for its item', () => {
+  test('reads the record back from its log file in S3', async () => {
+    // Prepare: incompressible parameters, so that not even the gzip fits in 400 KB.
+    const s3 = new S3Client({});
+    const bucket = `cli-query-${randomUUID()}`;
+    const key = logFileKey({ account: OTHER_ACCOUNT, region: 'eu-west-1' });
+    const principal = `arn:aws:iam::${OTHER_ACCOUNT}:user/bulk-${randomUUID()}`;
+    const big = glacierRecord('SetVaultAccessPolicy', {
+      awsRegion: 'eu-west-1',
+      recipientAccountId: OTHER_ACCOUNT,
+      userIdentity: userIdentity('IAMUser', { arn: principal }, OTHER_ACCOUNT),
+      requestParameters: { ...vault('huge'), policy: { Policy: randomBytes(450 * 1024).toString('base64') } },
+    });
+    const item = buildEventItem(big, { logBucket: bucket, logKey: key, indexedAt: new Date() });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: logFileBody([glacierRecord('ListVaults'), big]),
+      }),
+    );
+    await doc.send(new PutCommand({ TableName: tableName, Item: item }));
+    s3.destroy();
+
+    // Act
+    const run = await runCli(['query', '--principal', principal, '--full'], cliEnv);
+
+    // Assess
+    expect(item.recordStorage).toBe('pointer');
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { record: unknown }).record).toEqual(big);
   });
 });
