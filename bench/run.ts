@@ -9,11 +9,21 @@ import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { DATA_DIR, ensureFile, FILES } from './data';
+import { coldStartBenchmark, type ColdStartResult } from './cold-start';
+import { ensureFile, FILES } from './data';
+import {
+  queryBenchmark,
+  startDynalite,
+  writeBenchmark,
+  type QueryResult,
+  type WriteResult,
+} from './dynamo-bench';
 import { scanBenchmark, type ScanFileResult } from './scan-bench';
 import { show, table } from './stats';
 
-const BUILD_DIR = join(DATA_DIR, 'build');
+// Not in bench/.data/, where ESLint would lint the bundles; in node_modules, so that a bundle that
+// leaves the SDK out still finds it.
+const BUILD_DIR = join(__dirname, '..', 'node_modules', '.cache', 'trail-index-bench');
 const RESULTS = join(__dirname, 'results.json');
 
 function log(line: string): void {
@@ -68,11 +78,41 @@ async function main(): Promise<void> {
     scan.push(await scanBenchmark(scanWorker, file, file.name === 'small' ? 9 : 5, log));
   }
 
+  log('4. cold start ...');
+  let coldStart: ColdStartResult | { error: string };
+  try {
+    coldStart = await coldStartBenchmark(BUILD_DIR, 11, log);
+  } catch (err) {
+    coldStart = { error: String(err) };
+  }
+
+  log('3, 5. write path and query against dynalite ...');
+  let write: WriteResult | { error: string };
+  let query: QueryResult | { error: string };
+  const dynalite = await startDynalite();
+  try {
+    try {
+      write = await writeBenchmark(dynalite.client, 5000, 5, log);
+    } catch (err) {
+      write = { error: String(err) };
+    }
+    try {
+      query = await queryBenchmark(dynalite.client, 100_000, 31, log);
+    } catch (err) {
+      query = { error: String(err) };
+    }
+  } finally {
+    await dynalite.stop();
+  }
+
   const results = {
     generatedAt: new Date().toISOString(),
     machine: machine(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
     scan,
+    coldStart,
+    write,
+    query,
   };
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 
@@ -111,6 +151,35 @@ async function main(): Promise<void> {
     ),
   );
   for (const r of scan) if (r.naiveError !== undefined) log(`naive on ${r.file}: ${r.naiveError}`);
+  log('');
+  log('Scan, CPU time (all threads) instead of wall time: scanner ÷ gunzip');
+  log(scan.map((r) => `  ${r.file}: ${show(r.scannerOverGunzipCpu)}`).join('\n'));
+  log('');
+  if ('error' in coldStart) {
+    log(`Cold start: failed: ${coldStart.error}`);
+  } else {
+    log(
+      `Cold start: bundle ${coldStart.handlerBundle.kib} KiB with the SDK (${coldStart.handlerBundleSdkExternal.kib} KiB without); ` +
+        `import ${show(coldStart.importMs.handler, 1, ' ms')} vs SDK clients alone ${show(coldStart.importMs.sdkClients, 1, ' ms')}: ` +
+        `ratio ${show(coldStart.handlerOverSdk)}; with the SDK from node_modules ${show(coldStart.importMs.handlerSdkExternal, 1, ' ms')}`,
+    );
+  }
+  if ('error' in write) {
+    log(`Write path: failed: ${write.error}`);
+  } else {
+    log(
+      `Write path (${write.events} events): writer ${show(write.writerEventsPerSecond, 0)} events/s, bare loop ${show(write.bareEventsPerSecond, 0)} events/s: ` +
+        `ratio ${show(write.writerOverBare)}; requests ${show(write.writerRequests, 0)} (⌈N/25⌉ = ${write.expectedRequests}, retries ${show(write.writerRetries, 0)})`,
+    );
+  }
+  if ('error' in query) {
+    log(`Query: failed: ${query.error}`);
+  } else {
+    log(
+      `Query (last 50 of ${query.vaultEvents} vault events among ${query.indexedEvents}): CLI ${show(query.cliMs, 1, ' ms')}, ` +
+        `hand-written ${show(query.handWrittenMs, 1, ' ms')}: ratio ${show(query.cliOverHandWritten)}; same events: ${String(query.sameEvents)}`,
+    );
+  }
   log(`\nresults: ${RESULTS} (${results.durationSeconds} s)`);
 }
 
