@@ -55,6 +55,9 @@ function table(rows: readonly (readonly string[])[], indent = '  '): string {
     .join('\n');
 }
 
+/** Above this many files, the summary lists only those not indexed. */
+const MAX_LISTED_FILES = 25;
+
 export interface SummaryInput {
   readonly logsDir: string;
   readonly totalBytes: number;
@@ -87,14 +90,17 @@ export function formatSummary(input: SummaryInput): string {
     `Log files: ${run.files.length} from ${input.logsDir} (${size(input.totalBytes)}) in ${run.notifications} notification${run.notifications === 1 ? '' : 's'}: ` +
       `${indexed.length} indexed, ${skipped.length} skipped, ${failed.length} failed`,
   );
-  const fileRows = run.files.map((f) => [
+  // Every file when there are few; otherwise only those that were not indexed.
+  const listed = run.files.length <= MAX_LISTED_FILES ? run.files : [...failed, ...skipped];
+  const fileRows = listed.map((f) => [
     f.status,
     f.key,
     f.status === 'indexed'
-      ? `${f.recordsScanned} records, ${sum(f.eventsIndexed)} indexed`
+      ? `${f.recordsScanned} record${f.recordsScanned === 1 ? '' : 's'}, ${sum(f.eventsIndexed)} indexed`
       : (f.reason ?? ''),
   ]);
   if (fileRows.length > 0) out.push(table(fileRows));
+  if (listed.length < run.files.length) out.push(`  (${indexed.length} indexed files not listed)`);
   if (run.skippedMessages > 0)
     out.push(
       `  ${run.skippedMessages} notification(s) were not CloudTrail log-file notices and were skipped`,
