@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { createHandler, IndexerHandler } from '../../lambdas/indexer/create-handler';
+import type * as HandlerModule from '../../lambdas/indexer/handler';
 import { defaultDeps } from '../../lambdas/indexer/deps';
 import { IndexingFailedError } from '../../lambdas/indexer/errors';
 import type { NotificationSummary } from '../../lambdas/indexer/types';
@@ -481,4 +482,19 @@ test('records missing optional fields, with unicode, are indexed', async () => {
   const items = await queryIndex(p, 'byResource', keys.vault(ACCOUNT, REGION, 'коробка-🧊'));
   expect(items).toEqual([expect.objectContaining({ principal: `arn:aws:iam::${ACCOUNT}:user/zoë` })]);
   expect(items[0]).not.toHaveProperty('sourceIPAddress');
+});
+
+test('the exported handler, as Lambda loads it, reads its configuration from the environment', async () => {
+  // Prepare: the environment is set (createTestPipeline), so the module's cold start succeeds.
+  const { handler: lambdaHandler } = jest.requireActual<typeof HandlerModule>(
+    '../../lambdas/indexer/handler',
+  );
+  const record = supportRecord('ResolveCase', { requestParameters: { caseId: 'case-exported-handler' } });
+  const key = logFileKey();
+  await putObject(p, key, logFileBody([record]));
+  // Act
+  const summary = await lambdaHandler(await deliver(p, [cloudTrailMessage(p.bucket, [key])]));
+  // Assess
+  expect(summary.files.map((f) => f.status)).toEqual(['indexed']);
+  expect(await queryIndex(p, 'byResource', keys.supportCase('case-exported-handler'))).toHaveLength(1);
 });
