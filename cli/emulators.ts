@@ -207,9 +207,13 @@ async function startDynamoDbLocal(): Promise<{ endpoint: string; stop(): Promise
     child.kill();
     throw err;
   }
+  // Never outlive the process that started it (a crashed test run, an interrupted local mode).
+  const killOnExit = () => child.kill();
+  process.once('exit', killOnExit);
   return {
     endpoint: `http://${HOST}:${port}`,
     stop: async () => {
+      process.removeListener('exit', killOnExit);
       if (child.exitCode !== null) return;
       const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill();

@@ -11,15 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  IndexedEventSummary,
-  keys,
-  PARTITION_KEY,
-  SORT_KEY,
-  TIME_KEY,
-  TTL_ATTRIBUTE,
-  INDEXES,
-} from './schema';
+import { IndexedEventSummary, keys, PARTITION_KEY, SORT_KEY, TIME_KEY, TTL_ATTRIBUTE } from './schema';
 
 /** DynamoDB's item size limit. */
 export const MAX_ITEM_BYTES = 400 * 1024;
@@ -323,6 +315,3 @@ export function recordFromItem(storedItem: object): ItemRecord {
   }
   throw new ItemRecordError(`item ${String(item.eventID)} carries no record`);
 }
-
-/** The GSI partition key attribute names, for checks that an item is queryable. */
-export const GSI_PARTITION_KEYS = Object.values(INDEXES).map((index) => index.partitionKey);
