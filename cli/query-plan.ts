@@ -57,7 +57,13 @@ export interface QueryPlan {
 const ACCOUNT = /^\d{12}$/;
 const EXAMPLE = { account: '111122223333', region: 'us-east-1' } as const;
 
-export function planQuery(filters: QueryFilters): QueryPlan {
+export interface PlanOptions {
+  /** How suggestions in errors start, e.g. with the user's `--local`. @default 'trail-index query' */
+  readonly command?: string;
+}
+
+export function planQuery(filters: QueryFilters, options: PlanOptions = {}): QueryPlan {
+  const command = options.command ?? 'trail-index query';
   validate(filters);
   const range = timeRange(filters.since, filters.until);
   const equals = (attribute: string, value: string | undefined): FilterCondition[] =>
@@ -86,7 +92,7 @@ export function planQuery(filters: QueryFilters): QueryPlan {
     if (filters.account === undefined || filters.region === undefined) {
       throw new UsageError(
         `--vault needs --account and --region: vault names are unique only within an account and region, e.g.\n` +
-          `  trail-index query --vault ${filters.vault} --account ${filters.account ?? EXAMPLE.account} --region ${filters.region ?? EXAMPLE.region}`,
+          `  ${command} --vault ${filters.vault} --account ${filters.account ?? EXAMPLE.account} --region ${filters.region ?? EXAMPLE.region}`,
       );
     }
     return plan(
@@ -138,7 +144,7 @@ export function planQuery(filters: QueryFilters): QueryPlan {
       `account ${filters.account} in ${filters.region}`,
     );
   }
-  throw unservable(filters);
+  throw unservable(filters, command);
 }
 
 /** The event name to match and the event sources it may come from. */
@@ -185,7 +191,7 @@ function validate(filters: QueryFilters): void {
   }
 }
 
-function unservable(filters: QueryFilters): UsageError {
+function unservable(filters: QueryFilters, command: string): UsageError {
   const account = filters.account ?? EXAMPLE.account;
   const region = filters.region ?? EXAMPLE.region;
   const service = filters.service ? ` --service ${filters.service}` : '';
@@ -199,10 +205,10 @@ function unservable(filters: QueryFilters): UsageError {
   }
   return new UsageError(
     `${reason}. For example:\n` +
-      `  trail-index query --account ${account} --region ${region}${service}\n` +
-      `  trail-index query --event ${filters.service === 'support' ? 'CreateCase' : 'DeleteVault'}\n` +
-      `  trail-index query --principal arn:aws:iam::${account}:user/NAME\n` +
-      `  trail-index query --vault NAME --account ${account} --region ${region}\n` +
-      `  trail-index query --case CASE_ID`,
+      `  ${command} --account ${account} --region ${region}${service}\n` +
+      `  ${command} --event ${filters.service === 'support' ? 'CreateCase' : 'DeleteVault'}\n` +
+      `  ${command} --principal arn:aws:iam::${account}:user/NAME\n` +
+      `  ${command} --vault NAME --account ${account} --region ${region}\n` +
+      `  ${command} --case CASE_ID`,
   );
 }

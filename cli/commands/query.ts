@@ -77,7 +77,7 @@ Examples:
   );
   return command.action(async (options: QueryOptions, cmd: Command) => {
     const filters = toFilters(options);
-    const plan = planQuery(filters);
+    const plan = planQuery(filters, { command: `trail-index query${targetArgs(options)}` });
     if (options.explain === true || cmd.optsWithGlobals<{ debug?: boolean }>().debug === true) {
       process.stderr.write(
         `query ${plan.index} ${plan.partitionKey} = ${plan.partitions.join(' | ')}, ${plan.sortKey} between ${plan.range.lower} and ${plan.range.upper}` +
@@ -86,10 +86,12 @@ Examples:
     }
     const target = await openTable(options);
     try {
-      const events = await runQuery(target.client, target.tableName, plan, {
-        limit: options.limit,
+      // One more than shown, to tell whether --limit cut the list.
+      const found = await runQuery(target.client, target.tableName, plan, {
+        limit: options.limit + 1,
         ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
       });
+      const events = found.slice(0, options.limit);
       if (options.full === true) {
         const items = await getEventItems(
           target.client,
@@ -113,11 +115,24 @@ Examples:
         process.stderr.write(`no events match (${plan.description}) in ${target.description}\n`);
       } else {
         process.stdout.write(formatTable(events));
+        if (found.length > events.length) {
+          process.stderr.write(
+            `(the newest ${events.length} shown; more match: raise --limit, or narrow with --since/--until)\n`,
+          );
+        }
       }
     } finally {
       await target.close();
     }
   });
+}
+
+/** The options that say where the index is, as typed, for suggestions that work as given. */
+function targetArgs(options: TableOptions): string {
+  if (options.local === true) return ` --local${options.data === undefined ? '' : ` --data ${options.data}`}`;
+  if (options.table !== undefined) return ` --table ${options.table}`;
+  if (options.stack !== undefined) return options.stack === true ? ' --stack' : ` --stack ${options.stack}`;
+  return '';
 }
 
 function toFilters(options: QueryOptions): QueryFilters {

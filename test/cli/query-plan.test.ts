@@ -172,6 +172,17 @@ describe('planQuery: combinations no index serves', () => {
     expect(err.message).toContain('--account 111122223333 --region us-east-1 --service glacier');
   });
 
+  test('suggestions start with the command as the user gave it', () => {
+    let message = '';
+    try {
+      planQuery({ service: 'support' }, { command: 'trail-index query --local --data /tmp/idx' });
+    } catch (err) {
+      message = err instanceof UsageError ? err.message : '';
+    }
+
+    expect(message).toContain('  trail-index query --local --data /tmp/idx --event CreateCase\n');
+  });
+
   test('--account without --region says they go together', () => {
     const err = usageErrorOf({ account: ACCOUNT });
 

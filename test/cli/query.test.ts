@@ -308,6 +308,27 @@ describe('trail-index query (the real CLI)', () => {
       expect(line.slice(column).startsWith('ok') || line.slice(column).startsWith('FAILED')).toBe(true);
   });
 
+  test('the table says on stderr when --limit left events out', async () => {
+    const cut = await runCli(['query', '--event', 'DeleteVault', '--limit', '1'], cliEnv);
+    const whole = await runCli(['query', '--event', 'DeleteVault', '--limit', '2'], cliEnv);
+
+    expect(cut.stdout.trim().split('\n')).toHaveLength(2);
+    expect(cut.stderr).toBe(
+      '(the newest 1 shown; more match: raise --limit, or narrow with --since/--until)\n',
+    );
+    expect(whole.stdout.trim().split('\n')).toHaveLength(3);
+    expect(whole.stderr).toBe('');
+  });
+
+  test('suggestions in errors keep the --table the user gave', async () => {
+    const run = await runCli(['query', '--table', tableName, '--account', ACCOUNT]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `  trail-index query --table ${tableName} --account ${ACCOUNT} --region us-east-1\n`,
+    );
+  });
+
   test('--json prints one object per line with the indexed field names', async () => {
     const run = await runCli(['query', '--case', CASE_ID, '--json', '--limit', '2'], cliEnv);
 
