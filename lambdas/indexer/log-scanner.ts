@@ -641,7 +641,11 @@ class RecordScanner {
           if (kind !== 0) candidate = true; // a key or eventSource value cut by the chunk boundary
           break;
         }
-        if (buf[quote - 1] === BACKSLASH && (backslashesBefore(buf, quote, segment) & 1) === 1) {
+        if (
+          quote > segment &&
+          buf[quote - 1] === BACKSLASH &&
+          (backslashesBefore(buf, quote, segment) & 1) === 1
+        ) {
           i = quote + 1; // an escaped quote: the string goes on
           continue;
         }
