@@ -43,9 +43,10 @@ function digestOf(records: readonly unknown[]): string {
 async function gunzipOnly(path: string): Promise<Partial<ScanMeasurement>> {
   let bytes = 0;
   const start = performance.now();
-  // The floor at its best: the same large output chunks the scanner's inflater uses.
-  const gunzip = createReadStream(path, { highWaterMark: READ_CHUNK }).pipe(
-    createGunzip({ chunkSize: 256 * 1024 }),
+  // The floor at its best: read and inflate in 1 MiB pieces (the fastest of the sizes tried), while
+  // the scanner is given the socket-sized chunks of an S3 body.
+  const gunzip = createReadStream(path, { highWaterMark: 1024 * 1024 }).pipe(
+    createGunzip({ chunkSize: 1024 * 1024 }),
   );
   for await (const chunk of gunzip) bytes += (chunk as Buffer).length;
   return {

@@ -15,6 +15,7 @@
  * checked here.
  */
 import type { TransformOptions } from 'node:stream';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { crc32, createInflateRaw, type InflateRaw, type ZlibOptions } from 'node:zlib';
 
 export type LogFileErrorReason =
@@ -51,7 +52,15 @@ export interface SelectedRecord {
 }
 
 /** Output chunk size of the inflater: large chunks keep per-chunk overhead low. */
-const INFLATE_CHUNK_SIZE = 256 * 1024;
+const INFLATE_CHUNK_SIZE = 1024 * 1024;
+/**
+ * Compressed input is handed to the inflater in pieces of about this size, whatever the chunks of
+ * the body (S3 gives socket-sized ones): each piece is one job on the thread pool, and each job's
+ * completion needs the main thread, so small pieces make inflating wait for scanning. Measured
+ * with `npm run bench`: 1 MB pieces and output chunks inflate a 58 MiB file in 60% of the time
+ * 64 KB pieces take, and let scanning overlap with it.
+ */
+const INFLATE_INPUT_SIZE = 1024 * 1024;
 /** A gzip header larger than this (huge FEXTRA/FNAME/FCOMMENT) is not something CloudTrail writes. */
 const MAX_GZIP_HEADER = 128 * 1024;
 
@@ -292,7 +301,7 @@ async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerat
   const options: ZlibOptions & TransformOptions = {
     chunkSize: INFLATE_CHUNK_SIZE,
     readableHighWaterMark: 4 * INFLATE_CHUNK_SIZE,
-    writableHighWaterMark: 256 * 1024,
+    writableHighWaterMark: 2 * INFLATE_INPUT_SIZE,
   };
   const inflate: InflateRaw = createInflateRaw(options);
 
@@ -306,16 +315,36 @@ async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerat
     memberEnded = true;
   });
 
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  /** Moves the collected input to `unconsumed`, and returns it as one piece. */
+  const takeBatch = (): Buffer => {
+    const piece = batch.length === 1 && batch[0] !== undefined ? batch[0] : Buffer.concat(batch, batchBytes);
+    batch = [];
+    batchBytes = 0;
+    unconsumed.push({ chunk: piece, start: written });
+    written += piece.length;
+    while ((unconsumed[1]?.start ?? Infinity) <= inflate.bytesWritten) unconsumed.shift();
+    return piece;
+  };
+
   const pump = (async () => {
     try {
       for (let chunk = await input.next(); chunk !== undefined; chunk = await input.next()) {
         if (inflate.destroyed) return;
-        unconsumed.push({ chunk, start: written });
-        written += chunk.length;
-        while ((unconsumed[1]?.start ?? Infinity) <= inflate.bytesWritten) unconsumed.shift();
-        // Past the end of the deflate data only the 8-byte trailer and one byte more matter.
-        if (memberEnded && written - inflate.bytesWritten > 8) return;
-        if (!inflate.write(chunk)) await writable(inflate);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (memberEnded) {
+          takeBatch();
+          // Past the end of the deflate data only the 8-byte trailer and one byte more matter.
+          if (written - inflate.bytesWritten > 8) return;
+        } else if (batchBytes >= INFLATE_INPUT_SIZE && !inflate.write(takeBatch())) {
+          await writable(inflate);
+        }
+      }
+      if (batchBytes > 0) {
+        const piece = takeBatch();
+        if (!memberEnded && !inflate.destroyed) inflate.write(piece);
       }
       if (!inflate.destroyed) inflate.end();
     } catch (err) {
@@ -335,6 +364,10 @@ async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerat
         size += out.length;
         stats.decompressedBytes += out.length;
         yield out;
+        // Let the event loop run zlib's completion callback, which starts the next inflate step on
+        // the thread pool: without this the buffered chunks are consumed in microtasks only, and
+        // inflating waits for scanning instead of running alongside it.
+        await yieldToEventLoop();
       }
     } catch (err) {
       if (bodyError !== undefined) throw bodyError.error as Error;

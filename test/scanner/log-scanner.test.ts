@@ -394,6 +394,34 @@ describe('scanLogFile rejects broken files', () => {
     expectReason(badHeaderCrc, 'corrupt-gzip');
   });
 
+  test('a file of several megabytes compressed: exact, and its trailer still checked', async () => {
+    // Prepare: random payloads do not compress, so the gzip spans many input pieces.
+    const rng = prng(31);
+    const payload = () =>
+      Buffer.from(Array.from({ length: 300_000 }, () => Math.floor(rng() * 256))).toString('base64');
+    const records = Array.from({ length: 12 }, (_, k) =>
+      k % 4 === 0
+        ? glacierRecord({ eventID: `e${k}`, blob: payload() })
+        : s3Record({ eventID: `s${k}`, blob: payload() }),
+    );
+    const text = logFile(records);
+    const gz = gzipSync(text);
+
+    // Act
+    const good = await scan(chunked(gz, 16_384));
+    const trailing = await scan(chunked(Buffer.concat([gz, Buffer.from('x')]), 16_384));
+    const member = await scan(chunked(Buffer.concat([gz, gzipSync('{}')]), 65_536));
+    const cut = await scan(chunked(gz.subarray(0, gz.length - 4), 65_536));
+
+    // Assess
+    expect(gz.length).toBeGreaterThan(3_000_000);
+    expect(good.error).toBeUndefined();
+    expect(good.records).toEqual(naive(text));
+    expectReason(trailing, 'trailing-data');
+    expectReason(member, 'trailing-data');
+    expectReason(cut, 'truncated-gzip');
+  });
+
   test('records before the damage are yielded, then the error is thrown', async () => {
     // Prepare
     const text = generated(21, 3_000_000, 0.05);
