@@ -7,7 +7,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SNSEvent } from 'aws-lambda';
@@ -66,6 +66,11 @@ export interface LocalRunOptions {
   readonly invoke: Invoke;
   /** Keys per notification; CloudTrail may announce several files in one. @default 5 */
   readonly keysPerNotification?: number;
+  /**
+   * Keep the objects in the bucket after indexing (for `--serve`). Otherwise each is deleted once
+   * its notification is processed, so the emulator's memory does not grow with the input.
+   */
+  readonly keepObjects?: boolean;
   /** Called after each notification with the files and bytes done so far. */
   readonly onProgress?: (done: { files: number; bytes: number }) => void;
 }
@@ -112,6 +117,14 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
         if (outcome.error !== undefined) invocationErrors.push(outcome.error);
       }
       await remove(sqs, pipeline.deliveryQueueUrl, messages);
+      if (options.keepObjects !== true) {
+        await s3.send(
+          new DeleteObjectsCommand({
+            Bucket: pipeline.bucket,
+            Delete: { Objects: group.map((f) => ({ Key: f.key })), Quiet: true },
+          }),
+        );
+      }
       done.files += group.length;
       done.bytes += group.reduce((sum, f) => sum + f.size, 0);
       options.onProgress?.({ ...done });

@@ -154,6 +154,7 @@ async function runLocked(
         pipeline,
         invoke: (event) => handler(event),
         keysPerNotification: options.keysPerNotification,
+        keepObjects: options.serve === true,
         onProgress: (done) => bar?.update(done.files, { bytes: mb(done.bytes) }),
       });
       bar?.stop();

@@ -4,6 +4,7 @@
  * --local` on the persisted index afterwards.
  */
 import { spawn } from 'node:child_process';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -276,6 +277,15 @@ describe('trail-index local --serve', () => {
 
     // Act
     const query = await runCli(['query', '--local', '--data', data, '--event', 'DeleteVault', '--json']);
+    const s3Endpoint = /^ {2}S3, SNS, SQS {2}(\S+)$/m.exec(stdout)?.[1];
+    const s3 = new S3Client({
+      endpoint: s3Endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'trail-index-logs' }));
+    s3.destroy();
     child.kill('SIGINT');
     const code = await exited;
 
@@ -284,6 +294,8 @@ describe('trail-index local --serve', () => {
     expect(stdout).toMatch(/^ {2}S3, SNS, SQS {2}http:\/\/127\.0\.0\.1:\d+$/m);
     expect(query.code).toBe(0);
     expect(query.stdout.trim().split('\n')).toHaveLength(2);
+    // With --serve the log files stay in the bucket, for other tools to read.
+    expect(listed.KeyCount).toBe(6);
     expect(code).toBe(0);
     expect(JSON.parse(readFileSync(join(data, 'local.json'), 'utf8'))).not.toHaveProperty('serving');
     expect(existsSync(join(data, 'lock'))).toBe(false);
