@@ -128,7 +128,13 @@ export async function openLocalIndex(dataDir: string): Promise<{
  * one fails inside dynalite, out of reach of error handling. A lock left by a process that is gone
  * is taken over; a live holder is waited for, up to `waitMs`. Returns the release function.
  */
-export async function lockDataDir(dataDir: string, waitMs = 60_000): Promise<() => void> {
+export async function lockDataDir(
+  dataDir: string,
+  waitMs = 60_000,
+  onWait: (holder: number) => void = (holder) =>
+    void process.stderr.write(`waiting for process ${holder}, which has the local index open...\n`),
+): Promise<() => void> {
+  let waited = false;
   const path = localPaths(dataDir).lock;
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -139,7 +145,8 @@ export async function lockDataDir(dataDir: string, waitMs = 60_000): Promise<() 
       linkSync(mine, path);
       return () => rmSync(path, { force: true });
     } catch (err) {
-      if (!(err instanceof Error) || !('code' in err) || err.code !== 'EEXIST') throw err;
+      // Checked by shape: errors from node:fs may come from another realm (e.g. under Jest).
+      if (typeof err !== 'object' || err === null || !('code' in err) || err.code !== 'EEXIST') throw err;
     } finally {
       rmSync(mine, { force: true });
     }
@@ -156,6 +163,8 @@ export async function lockDataDir(dataDir: string, waitMs = 60_000): Promise<() 
     if (Date.now() >= deadline) {
       throw new CliError(`the local index in ${localPaths(dataDir).root} is in use by process ${holder}`);
     }
+    if (!waited) onWait(holder);
+    waited = true;
     await new Promise((done) => setTimeout(done, 100));
   }
 }
