@@ -17,7 +17,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { seedGlacierRecords, seedSupportCreateCase } from '../test/harness/factories';
+import { seedGlacierRecords, seedSupportCreateCase } from './seed-records';
 
 type CloudTrailRecord = Record<string, unknown>;
 
