@@ -18,7 +18,7 @@ import {
   type QueryResult,
   type WriteResult,
 } from './dynamo-bench';
-import { scanBenchmark, type ScanFileResult } from './scan-bench';
+import { scanBenchmark, serveFiles, type ScanFileResult } from './scan-bench';
 import { show, table } from './stats';
 
 // Not in bench/.data/, where ESLint would lint the bundles; in node_modules, so that a bundle that
@@ -74,8 +74,15 @@ async function main(): Promise<void> {
   log('1-2. scan throughput and peak RSS ...');
   const scanWorker = await bundle('scan-worker.ts');
   const scan: ScanFileResult[] = [];
-  for (const file of files) {
-    scan.push(await scanBenchmark(scanWorker, file, file.name === 'small' ? 9 : 5, log));
+  const server = await serveFiles();
+  try {
+    for (const file of files) {
+      scan.push(
+        await scanBenchmark(scanWorker, server.urlOf(file), file, file.name === 'small' ? 9 : 5, log),
+      );
+    }
+  } finally {
+    await server.close();
   }
 
   log('4. cold start ...');

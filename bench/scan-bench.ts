@@ -3,7 +3,11 @@
  * each measurement in a fresh child process, the three methods interleaved in every run so that
  * each ratio compares measurements taken under the same machine load.
  */
-import type { GeneratedFile } from './data';
+import { createReadStream, stat } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
+import { DATA_DIR, type GeneratedFile } from './data';
 import type { ScanMeasurement, ScanMethod } from './scan-worker';
 import { round, runNode, summarize, type Summary } from './stats';
 
@@ -29,8 +33,33 @@ export interface ScanFileResult {
   readonly naiveError?: string;
 }
 
+/**
+ * Serves the benchmark's files on 127.0.0.1, so that the measured processes read them as a
+ * Lambda reads a log file: the body of an HTTP GET.
+ */
+export async function serveFiles(): Promise<{ urlOf(file: GeneratedFile): string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const path = join(DATA_DIR, basename(request.url ?? ''));
+    stat(path, (err, stats) => {
+      if (err !== null) {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': stats.size });
+      createReadStream(path).pipe(response);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    urlOf: (file) => `http://127.0.0.1:${port}/${basename(file.path)}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 export async function scanBenchmark(
   worker: string,
+  url: string,
   file: GeneratedFile,
   runs: number,
   log: (line: string) => void,
@@ -48,7 +77,7 @@ export async function scanBenchmark(
 
   for (let run = 0; run < runs; run++) {
     const measure = async (method: ScanMethod) => {
-      const m = await runNode<ScanMeasurement>(worker, [method, file.path]);
+      const m = await runNode<ScanMeasurement>(worker, [method, url]);
       rss[method].push(m.maxRssMiB);
       if (!m.ok) throw new Error(`${method} failed on ${file.name}: ${m.error ?? 'unknown error'}`);
       times[method].push(m.ms ?? Number.NaN);
@@ -61,7 +90,7 @@ export async function scanBenchmark(
     overGunzip.push((scanner.ms ?? 0) / (gunzip.ms ?? 1));
     overGunzipCpu.push((scanner.cpuMs ?? 0) / (gunzip.cpuMs ?? 1));
     if (run < naiveRuns) {
-      const naive = await runNode<ScanMeasurement>(worker, ['naive', file.path]);
+      const naive = await runNode<ScanMeasurement>(worker, ['naive', url]);
       rss.naive.push(naive.maxRssMiB);
       if (naive.ok) {
         times.naive.push(naive.ms ?? Number.NaN);

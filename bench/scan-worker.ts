@@ -7,7 +7,7 @@
  * - `naive`: `gunzipSync` + `JSON.parse` + filter, what a straightforward indexer would do.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { get, type IncomingMessage } from 'node:http';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { DEFAULT_INDEXED_SOURCES } from '../lambdas/shared/config';
 import { scanLogFile, type ScanStats } from '../lambdas/indexer/log-scanner';
@@ -30,8 +30,18 @@ export interface ScanMeasurement {
   readonly error?: string;
 }
 
-/** S3 hands the body over in socket-sized chunks; read the file the same way. */
-const READ_CHUNK = 64 * 1024;
+/**
+ * The body, as the S3 SDK hands it over: an `http.IncomingMessage` of a GET, here from a loopback
+ * server that the benchmark runs in its own process. Every method reads the file this way.
+ */
+function body(url: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    get(url, (response) => {
+      if (response.statusCode === 200) resolve(response);
+      else reject(new Error(`GET ${url}: ${response.statusCode ?? 'no status'}`));
+    }).on('error', reject);
+  });
+}
 const sources: ReadonlySet<string> = new Set(DEFAULT_INDEXED_SOURCES);
 
 function digestOf(records: readonly unknown[]): string {
@@ -40,14 +50,11 @@ function digestOf(records: readonly unknown[]): string {
   return hash.digest('hex');
 }
 
-async function gunzipOnly(path: string): Promise<Partial<ScanMeasurement>> {
+async function gunzipOnly(url: string): Promise<Partial<ScanMeasurement>> {
   let bytes = 0;
   const start = performance.now();
-  // The floor at its best: read and inflate in 1 MiB pieces (the fastest of the sizes tried), while
-  // the scanner is given the socket-sized chunks of an S3 body.
-  const gunzip = createReadStream(path, { highWaterMark: 1024 * 1024 }).pipe(
-    createGunzip({ chunkSize: 1024 * 1024 }),
-  );
+  // The floor at its best: 1 MiB output chunks, the fastest of the sizes tried.
+  const gunzip = (await body(url)).pipe(createGunzip({ chunkSize: 1024 * 1024 }));
   for await (const chunk of gunzip) bytes += (chunk as Buffer).length;
   return {
     ms: performance.now() - start,
@@ -55,7 +62,7 @@ async function gunzipOnly(path: string): Promise<Partial<ScanMeasurement>> {
   };
 }
 
-async function scanner(path: string): Promise<Partial<ScanMeasurement>> {
+async function scanner(url: string): Promise<Partial<ScanMeasurement>> {
   const records: unknown[] = [];
   const stats: ScanStats = {
     compressedBytes: 0,
@@ -64,20 +71,18 @@ async function scanner(path: string): Promise<Partial<ScanMeasurement>> {
     recordsSelected: 0,
   };
   const start = performance.now();
-  for await (const selected of scanLogFile(
-    createReadStream(path, { highWaterMark: READ_CHUNK }),
-    sources,
-    stats,
-  )) {
+  for await (const selected of scanLogFile(await body(url), sources, stats)) {
     records.push(selected.record);
   }
   const ms = performance.now() - start;
   return { ms, selected: records.length, digest: digestOf(records), stats };
 }
 
-function naive(path: string): Partial<ScanMeasurement> {
+async function naive(url: string): Promise<Partial<ScanMeasurement>> {
   const start = performance.now();
-  const text = gunzipSync(readFileSync(path)).toString('utf8');
+  const compressed: Buffer[] = [];
+  for await (const chunk of await body(url)) compressed.push(chunk as Buffer);
+  const text = gunzipSync(Buffer.concat(compressed)).toString('utf8');
   const parsed = JSON.parse(text) as { Records: { eventSource?: unknown }[] };
   const records = parsed.Records.filter(
     (r) => typeof r.eventSource === 'string' && sources.has(r.eventSource),
@@ -91,12 +96,16 @@ function maxRssMiB(): number {
 }
 
 async function main(): Promise<void> {
-  const [method, path] = process.argv.slice(2) as [ScanMethod, string];
+  const [method, url] = process.argv.slice(2) as [ScanMethod, string];
   let result: ScanMeasurement;
   try {
     const cpuStart = process.cpuUsage();
     const measured =
-      method === 'gunzip' ? await gunzipOnly(path) : method === 'scanner' ? await scanner(path) : naive(path);
+      method === 'gunzip'
+        ? await gunzipOnly(url)
+        : method === 'scanner'
+          ? await scanner(url)
+          : await naive(url);
     const cpu = process.cpuUsage(cpuStart);
     result = { method, ok: true, ...measured, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: maxRssMiB() };
   } catch (err) {

@@ -4,9 +4,10 @@
  * A log file can be 50 MB of gzip and hundreds of MB of JSON, so nothing here holds the file:
  * the body is streamed, inflated as a stream, and the decompressed bytes are split into the
  * top-level records of `{"Records":[...]}` by a byte-level JSON state machine. Each record's own
- * (depth-1) `eventSource` value is read from the scanner state, and only records whose source is
- * selected are ever turned into strings and `JSON.parse`d. Everything else is skipped at byte speed.
- * At most one record plus one chunk is held at a time.
+ * (depth-1) `eventSource` value is compared, as bytes, with the sources while the record is
+ * skipped; only a record that may be selected is turned into a string and `JSON.parse`d, and
+ * selected by what JSON.parse reads, so the result is exactly that of parsing everything.
+ * At most one record plus a few chunks are held at a time.
  *
  * gzip framing is handled here rather than by `zlib.createGunzip()`, because Node's gunzip silently
  * decodes a second concatenated member and ignores trailing zero bytes; CloudTrail writes exactly one
@@ -61,6 +62,8 @@ const INFLATE_CHUNK_SIZE = 1024 * 1024;
  * 64 KB pieces take, and let scanning overlap with it.
  */
 const INFLATE_INPUT_SIZE = 1024 * 1024;
+/** Decompressed bytes scanned between two turns of the event loop. */
+const SCAN_SLICE = 128 * 1024;
 /** A gzip header larger than this (huge FEXTRA/FNAME/FCOMMENT) is not something CloudTrail writes. */
 const MAX_GZIP_HEADER = 128 * 1024;
 
@@ -83,10 +86,18 @@ export async function* scanLogFile(
     const decompressed =
       head[0] === 0x1f && head[1] === 0x8b ? inflateMember(input, stats) : plain(input, stats);
     for await (const chunk of decompressed) {
-      scanner.feed(chunk, selected);
-      if (selected.length > 0) {
-        for (const record of selected) yield record;
-        selected.length = 0;
+      for (let at = 0; at < chunk.length; at += SCAN_SLICE) {
+        // Between slices the event loop runs: the body's data and zlib's completions arrive, so that
+        // reading and inflating go on while this thread scans.
+        if (at > 0) await yieldToEventLoop();
+        scanner.feed(
+          at === 0 && chunk.length <= SCAN_SLICE ? chunk : chunk.subarray(at, at + SCAN_SLICE),
+          selected,
+        );
+        if (selected.length > 0) {
+          for (const record of selected) yield record;
+          selected.length = 0;
+        }
       }
     }
     scanner.end();
@@ -439,10 +450,11 @@ const SHORT_STRING = 64;
  * - Outside records (the top-level object, the Records array, other top-level values, records
  *   that are not objects), a full JSON grammar state machine validates every token.
  * - A record object is skipped by a tight loop that only follows strings and brackets (checking
- *   that strings end and brackets match) and keeps references to its bytes. When it ends, it is a
- *   candidate only if its bytes contain a selected source (or an escape that could spell one);
- *   candidates are parsed with JSON.parse and selected by their own `eventSource`, so selection
- *   is exactly that of JSON.parse-everything. Records that are not candidates are never decoded.
+ *   that strings end and brackets match), reads the value of its own `eventSource` key, and keeps
+ *   references to its bytes. It is a candidate only if that value is a source byte for byte, or
+ *   an escape could spell one; candidates are parsed with JSON.parse and selected by their own
+ *   `eventSource`, so selection is exactly that of JSON.parse-everything. Records that are not
+ *   candidates are never decoded.
  *
  * What is not checked in records that are not candidates: the grammar between their tokens
  * (separators, literals, numbers) and the content of their strings. gzip's CRC-32 already
@@ -705,8 +717,11 @@ class RecordScanner {
         i = quote + 1;
         if (kind === 1) {
           sourceKey = isEventSourceKey(buf, stringStart, quote);
-          // An escaped key ("event\u0053ource") may be eventSource: let JSON.parse decide.
-          if (!candidate && hasBackslash(buf, stringStart, quote)) candidate = true;
+          // An escaped key ("event\u0053ource", 16 to 66 bytes) may be eventSource: let JSON.parse decide.
+          const length = quote - stringStart;
+          if (!candidate && length >= 16 && length <= 66 && hasBackslash(buf, stringStart, quote)) {
+            candidate = true;
+          }
         } else if (kind === 2) {
           sourceKey = false;
           if (!candidate)

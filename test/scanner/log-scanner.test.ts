@@ -305,6 +305,7 @@ describe('scanLogFile selects exactly what parsing everything would', () => {
     const text =
       '{"Rec\\u006frds":[' +
       '{"event\\u0053ource":"glacier\\u002eamazonaws.com","n":1},' +
+      `{"\\u0065\\u0076\\u0065\\u006e\\u0074\\u0053\\u006f\\u0075\\u0072\\u0063\\u0065":"${SUPPORT}"},` +
       `{"eventSource":"${GLACIER}","eventSource":"s3.amazonaws.com"},` +
       `{"eventSource":"s3.amazonaws.com","eventSource":"${SUPPORT}"},` +
       `{"eventSource":"${GLACIER}","eventSource":{"a":1}}` +
@@ -316,7 +317,7 @@ describe('scanLogFile selects exactly what parsing everything would', () => {
     // Assess
     expect(outcome.error).toBeUndefined();
     expect(outcome.records).toEqual(naive(text));
-    expect(outcome.records).toHaveLength(2);
+    expect(outcome.records).toHaveLength(3);
   });
 });
 
