@@ -310,10 +310,13 @@ function writable(stream: InflateRaw): Promise<void> {
  */
 async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerator<Buffer> {
   await readGzipHeader(input);
-  // Node passes stream options through to the Transform; the buffers let inflating run ahead.
+  // Node passes stream options through to the Transform. The readable side holds up to 4 output
+  // chunks, so that inflating runs ahead; in object mode, because otherwise each read joins all
+  // buffered chunks into one new Buffer, a copy of the whole decompressed file.
   const options: ZlibOptions & TransformOptions = {
     chunkSize: INFLATE_CHUNK_SIZE,
-    readableHighWaterMark: 4 * INFLATE_CHUNK_SIZE,
+    readableObjectMode: true,
+    readableHighWaterMark: 4,
     writableHighWaterMark: 2 * INFLATE_INPUT_SIZE,
   };
   const inflate: InflateRaw = createInflateRaw(options);
