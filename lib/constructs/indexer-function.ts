@@ -18,7 +18,7 @@ import { DEFAULT_INDEXED_SOURCES, ENV, METRICS_NAMESPACE, SERVICE_NAME } from '.
 
 /**
  * Memory of the indexer. Lambda allocates CPU in proportion to memory, and scanning a log file is
- * CPU-bound; memory is not the limit: `npm run bench` measured a peak RSS of 111 MiB for a 578 MiB
+ * CPU-bound; memory is not the limit: `npm run bench` measured a peak RSS of 106 MiB for a 578 MiB
  * (84 MiB gzip) file and about 2 s of CPU (AMD EPYC), about 4 s at 1024 MB (~0.6 vCPU). Below 1769 MB
  * a CPU-bound invocation costs about the same at any size, so the larger size buys latency.
  */
