@@ -1,16 +1,17 @@
 /**
  * Item 4: size of the bundled Lambda and the time to import it in a fresh process, against
- * importing (and constructing) the SDK clients alone, bundled the same way.
+ * importing (and constructing) the SDK clients alone, loaded the same way.
  *
  * The bundle is built as `lib/constructs/indexer-function.ts` builds it (esbuild: bundle, minify,
- * CommonJS, platform node, source map in its own file, AWS SDK bundled: `bundleAwsSDK: true`),
- * except the target: node20 here, to import it on this machine, where the stack targets node24.
- * A second build leaves the SDK out (`@aws-sdk/*` external, as when the runtime provides it), to
- * show what that choice costs.
+ * CommonJS, platform node, source map in its own file, the SDK clients left to the runtime, which
+ * provides SDK v3: `INDEXER_EXTERNAL_MODULES`), except the target: node20 here, to import it on this machine, where the stack
+ * targets node24. The SDK then loads from `node_modules`, as the runtime loads its own copy.
+ * A second configuration bundles the SDK too (`bundleAwsSDK: true`), to show what that choice costs.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { INDEXER_EXTERNAL_MODULES } from '../lib/constructs/indexer-function';
 import { round, runNode, summarize, type Summary } from './stats';
 
 export interface BundleInfo {
@@ -18,16 +19,21 @@ export interface BundleInfo {
   readonly kib: number;
 }
 
-export interface ColdStartResult {
-  readonly runs: number;
-  /** As the stack deploys it: SDK bundled. */
+/** One way of shipping the SDK: the handler and the SDK-clients-only baseline, built alike. */
+export interface ColdStartConfiguration {
   readonly handlerBundle: BundleInfo;
-  /** The same handler with `@aws-sdk/*` left to the runtime. */
-  readonly handlerBundleSdkExternal: BundleInfo;
   readonly sdkClientsBundle: BundleInfo;
-  readonly importMs: { handler: Summary; sdkClients: Summary; handlerSdkExternal: Summary };
+  readonly importMs: { handler: Summary; sdkClients: Summary };
   /** handler import time ÷ SDK clients import time, per run (target ≤ 1.5). */
   readonly handlerOverSdk: Summary;
+}
+
+export interface ColdStartResult {
+  readonly runs: number;
+  /** As the stack deploys it: the SDK provided by the runtime. */
+  readonly deployed: ColdStartConfiguration;
+  /** The alternative: the SDK bundled into the function. */
+  readonly sdkBundled: ColdStartConfiguration;
 }
 
 const ROOT = join(__dirname, '..');
@@ -43,7 +49,7 @@ async function bundle(entry: string, outfile: string, sdkExternal: boolean): Pro
     target: 'node20',
     format: 'cjs',
     outfile,
-    external: sdkExternal ? ['@aws-sdk/*'] : [],
+    external: sdkExternal ? [...INDEXER_EXTERNAL_MODULES] : [],
     logLevel: 'warning',
   });
   const bytes = statSync(outfile).size;
@@ -58,59 +64,63 @@ const ms = Number(process.hrtime.bigint() - start) / 1e6;
 process.stdout.write(JSON.stringify({ ms }) + '\\n');
 `;
 
+/** What the function's configuration provides; nothing is called at import. */
+const ENVIRONMENT = {
+  PATH: process.env.PATH ?? '',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  TABLE_NAME: 'trail-index',
+  ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:trail-index-alerts',
+  INDEXED_SOURCES: 'glacier.amazonaws.com,support.amazonaws.com',
+  POWERTOOLS_SERVICE_NAME: 'trail-index',
+  POWERTOOLS_METRICS_NAMESPACE: 'TrailIndex',
+};
+
+async function measure(
+  buildDir: string,
+  sdkExternal: boolean,
+  runs: number,
+): Promise<ColdStartConfiguration> {
+  // Written inside node_modules/.cache so that require() finds the SDK clients in node_modules.
+  const suffix = sdkExternal ? 'sdk-external' : 'sdk-bundled';
+  const handlerFile = join(buildDir, `indexer-handler-${suffix}.js`);
+  const sdkFile = join(buildDir, `sdk-clients-${suffix}.js`);
+  const handlerBundle = await bundle(join(ROOT, 'lambdas/indexer/handler.ts'), handlerFile, sdkExternal);
+  const sdkClientsBundle = await bundle(join(__dirname, 'sdk-clients.ts'), sdkFile, sdkExternal);
+  const handlerMs: number[] = [];
+  const sdkMs: number[] = [];
+  const ratios: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const sdk = await runNode<{ ms: number }>('-e', [IMPORT_PROBE, sdkFile], { env: ENVIRONMENT });
+    const handler = await runNode<{ ms: number }>('-e', [IMPORT_PROBE, handlerFile], { env: ENVIRONMENT });
+    sdkMs.push(sdk.ms);
+    handlerMs.push(handler.ms);
+    ratios.push(handler.ms / sdk.ms);
+  }
+  return {
+    handlerBundle,
+    sdkClientsBundle,
+    importMs: { handler: summarize(handlerMs), sdkClients: summarize(sdkMs) },
+    handlerOverSdk: summarize(ratios),
+  };
+}
+
 export async function coldStartBenchmark(
   buildDir: string,
   runs: number,
   log: (line: string) => void,
 ): Promise<ColdStartResult> {
-  const handlerFile = join(buildDir, 'indexer-handler.js');
-  const handlerBundle = await bundle(join(ROOT, 'lambdas/indexer/handler.ts'), handlerFile, false);
-  // Written inside node_modules/.cache so that require() finds the unbundled SDK in node_modules.
-  const externalFile = join(buildDir, 'indexer-handler-sdk-external.js');
-  const handlerBundleSdkExternal = await bundle(join(ROOT, 'lambdas/indexer/handler.ts'), externalFile, true);
-  const sdkFile = join(buildDir, 'sdk-clients.js');
-  const sdkClientsBundle = await bundle(join(__dirname, 'sdk-clients.ts'), sdkFile, false);
-
-  // What the function's configuration provides; nothing is called at import.
-  const env = {
-    PATH: process.env.PATH ?? '',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    TABLE_NAME: 'trail-index',
-    ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:111122223333:trail-index-alerts',
-    INDEXED_SOURCES: 'glacier.amazonaws.com,support.amazonaws.com',
-    POWERTOOLS_SERVICE_NAME: 'trail-index',
-    POWERTOOLS_METRICS_NAMESPACE: 'TrailIndex',
-  };
-  const handlerMs: number[] = [];
-  const sdkMs: number[] = [];
-  const externalMs: number[] = [];
-  const ratios: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    const sdk = await runNode<{ ms: number }>('-e', [IMPORT_PROBE, sdkFile], { env });
-    const handler = await runNode<{ ms: number }>('-e', [IMPORT_PROBE, handlerFile], { env });
-    const external = await runNode<{ ms: number }>('-e', [IMPORT_PROBE, externalFile], { env });
-    externalMs.push(external.ms);
-    sdkMs.push(sdk.ms);
-    handlerMs.push(handler.ms);
-    ratios.push(handler.ms / sdk.ms);
+  const deployed = await measure(buildDir, true, runs);
+  const sdkBundled = await measure(buildDir, false, runs);
+  for (const [name, c] of [
+    ['SDK from the runtime (deployed)', deployed],
+    ['SDK bundled', sdkBundled],
+  ] as const) {
+    log(
+      `  ${name}: handler bundle ${c.handlerBundle.kib} KiB; import ${round(c.importMs.handler.median, 1)} ms ` +
+        `vs SDK clients alone ${round(c.importMs.sdkClients.median, 1)} ms`,
+    );
   }
-  log(
-    `  handler bundle ${handlerBundle.kib} KiB (SDK external: ${handlerBundleSdkExternal.kib} KiB), ` +
-      `SDK clients alone ${sdkClientsBundle.kib} KiB; import ${round(summarize(handlerMs).median, 1)} ms ` +
-      `vs ${round(summarize(sdkMs).median, 1)} ms (SDK from node_modules: ${round(summarize(externalMs).median, 1)} ms)`,
-  );
-  return {
-    runs,
-    handlerBundle,
-    handlerBundleSdkExternal,
-    sdkClientsBundle,
-    importMs: {
-      handler: summarize(handlerMs),
-      sdkClients: summarize(sdkMs),
-      handlerSdkExternal: summarize(externalMs),
-    },
-    handlerOverSdk: summarize(ratios),
-  };
+  return { runs, deployed, sdkBundled };
 }
