@@ -10,6 +10,7 @@
  */
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { isLogFileKey } from '../lambdas/indexer/notification';
+import { failedFileResult } from '../lambdas/indexer/process-log-file';
 import type { FileResult } from '../lambdas/indexer/types';
 import { BackfillCheckpoint } from './checkpoint';
 
@@ -228,7 +229,7 @@ export async function runBackfill(deps: BackfillDeps, options: BackfillOptions):
         { alerts: options.alerts === true },
       );
     } catch (err) {
-      result = failedResult(options.bucket, file.key, err);
+      result = failedFileResult({ bucket: options.bucket, key: file.key }, err);
     }
     processed.files += 1;
     processed.bytes += file.size;
@@ -388,27 +389,4 @@ function sumVolume(files: readonly ListedFile[]): Volume {
 
 function addCounts(total: Record<string, number>, counts: Readonly<Record<string, number>>): void {
   for (const [name, n] of Object.entries(counts)) total[name] = (total[name] ?? 0) + n;
-}
-
-/** A thrown error as a file result: an outage (DynamoDB, SNS, credentials), not a broken file. */
-function failedResult(bucket: string, key: string, err: unknown): FileResult {
-  return {
-    bucket,
-    key,
-    kind: 'log',
-    status: 'failed',
-    reason: messageOf(err),
-    recordsScanned: 0,
-    eventsIndexed: {},
-    eventNames: {},
-    alertsPublished: 0,
-    alerts: [],
-  };
-}
-
-function messageOf(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.name !== 'Error' && !err.message.startsWith(err.name)
-    ? `${err.name}: ${err.message}`
-    : err.message;
 }

@@ -7,20 +7,10 @@ import { formatJsonLine, formatTable } from '../format';
 import { decodeRecord } from '../record';
 import { planQuery, QueryFilters } from '../query-plan';
 import { getEventItems, runQuery } from '../query';
-import { SERVICE_NAMES, ServiceName } from '../services';
+import { SERVICE_NAMES } from '../services';
 import { parseTimeRange } from '../time';
 
-interface QueryOptions extends TableOptions {
-  readonly vault?: string;
-  readonly case?: string;
-  readonly principal?: string;
-  readonly event?: string;
-  readonly service?: ServiceName;
-  readonly account?: string;
-  readonly region?: string;
-  readonly since?: string;
-  readonly until?: string;
-  readonly errorsOnly?: boolean;
+interface QueryOptions extends TableOptions, QueryFilters {
   readonly limit: number;
   readonly pageSize?: number;
   readonly json?: boolean;

@@ -9,7 +9,7 @@ import { METRIC } from '../shared/config';
 import { IndexingFailedError } from './errors';
 import { parseNotification, snsRecords } from './notification';
 import { count, countEventsIndexed, logger, metrics } from './observability';
-import { IndexerDeps, processLogFile } from './process-log-file';
+import { failedFileResult, IndexerDeps, processLogFile } from './process-log-file';
 import type { FileResult, NotificationSummary } from './types';
 
 /** Time kept back from the invocation's end, to log, publish metrics and fail cleanly. */
@@ -53,7 +53,7 @@ export function createHandler(deps: IndexerDeps): IndexerHandler {
             // Infrastructure trouble (DynamoDB, SNS, time): record it, go on, fail at the end.
             firstError ??= err;
             logger.error('Log file could not be indexed', err as Error);
-            result = failedResult(notification.bucket, key, err);
+            result = failedFileResult({ bucket: notification.bucket, key }, err);
           }
           report(result);
           summary.files.push(result);
@@ -72,21 +72,6 @@ export function createHandler(deps: IndexerDeps): IndexerHandler {
     if (failed > 0)
       throw new IndexingFailedError(summary, firstError === undefined ? undefined : { cause: firstError });
     return summary;
-  };
-}
-
-function failedResult(bucket: string, key: string, err: unknown): FileResult {
-  return {
-    bucket,
-    key,
-    kind: 'log',
-    status: 'failed',
-    reason: err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error',
-    recordsScanned: 0,
-    eventsIndexed: {},
-    eventNames: {},
-    alertsPublished: 0,
-    alerts: [],
   };
 }
 
