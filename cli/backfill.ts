@@ -10,8 +10,7 @@
  */
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { isLogFileKey } from '../lambdas/indexer/notification';
-import { failedFileResult } from '../lambdas/indexer/process-log-file';
-import type { FileResult } from '../lambdas/indexer/types';
+import { failedFileResult, type FileResult } from '../lambdas/indexer/types';
 import { BackfillCheckpoint } from './checkpoint';
 
 export interface BackfillDeps {

@@ -9,8 +9,8 @@ import { METRIC } from '../shared/config';
 import { IndexingFailedError } from './errors';
 import { parseNotification, snsRecords } from './notification';
 import { count, countEventsIndexed, logger, metrics } from './observability';
-import { failedFileResult, IndexerDeps, processLogFile } from './process-log-file';
-import type { FileResult, NotificationSummary } from './types';
+import { IndexerDeps, processLogFile } from './process-log-file';
+import { failedFileResult, type FileResult, type NotificationSummary } from './types';
 
 /** Time kept back from the invocation's end, to log, publish metrics and fail cleanly. */
 export const DEADLINE_MARGIN_MS = 10_000;

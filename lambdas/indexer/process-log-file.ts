@@ -143,29 +143,3 @@ function release(body: AsyncIterable<Uint8Array> | undefined): void {
     (body as { destroy(): void }).destroy();
   }
 }
-
-/** A file whose processing threw (an outage: DynamoDB, SNS, credentials, time) as a result. */
-export function failedFileResult(
-  file: { readonly bucket: string; readonly key: string },
-  err: unknown,
-): FileResult {
-  return {
-    bucket: file.bucket,
-    key: file.key,
-    kind: 'log',
-    status: 'failed',
-    reason: errorReason(err),
-    recordsScanned: 0,
-    eventsIndexed: {},
-    eventNames: {},
-    alertsPublished: 0,
-    alerts: [],
-  };
-}
-
-function errorReason(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.name !== 'Error' && !err.message.startsWith(err.name)
-    ? `${err.name}: ${err.message}`
-    : err.message;
-}

@@ -1,4 +1,7 @@
-/** Results the indexer reports per log file and per notification (also used by the CLI). */
+/**
+ * Results the indexer reports per log file and per notification (also used by the CLI). No runtime
+ * imports here: the CLI loads this at start-up, before the Lambda's Logger may be configured.
+ */
 import type { AlertMessage } from './alert-rules';
 
 export type KeyKind = 'log' | 'digest' | 'insight' | 'other';
@@ -32,4 +35,30 @@ export interface SkippedMessage {
 export interface NotificationSummary {
   readonly files: FileResult[];
   readonly skippedMessages: SkippedMessage[];
+}
+
+/** A file whose processing threw (an outage: DynamoDB, SNS, credentials, time) as a result. */
+export function failedFileResult(
+  file: { readonly bucket: string; readonly key: string },
+  err: unknown,
+): FileResult {
+  return {
+    bucket: file.bucket,
+    key: file.key,
+    kind: 'log',
+    status: 'failed',
+    reason: errorReason(err),
+    recordsScanned: 0,
+    eventsIndexed: {},
+    eventNames: {},
+    alertsPublished: 0,
+    alerts: [],
+  };
+}
+
+function errorReason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.name !== 'Error' && !err.message.startsWith(err.name)
+    ? `${err.name}: ${err.message}`
+    : err.message;
 }
