@@ -46,6 +46,21 @@ export async function readStackOutputs(
 }
 
 /** The output or a {@link CliError} naming the stack and the output key. */
+/** The indexer's settings as the stack reports them (absent from stacks older than these outputs). */
+export interface DeployedSettings {
+  readonly sources?: string;
+  /** Days, as text; `keep` means no expiry. */
+  readonly retentionDays?: string;
+}
+
+export function deployedSettings(outputs: StackOutputs): DeployedSettings {
+  const retention = outputs.indexRetentionDays;
+  return {
+    ...(outputs.indexedSources === undefined ? {} : { sources: outputs.indexedSources }),
+    ...(retention === undefined || retention === 'keep' ? {} : { retentionDays: retention }),
+  };
+}
+
 export function requireOutput(
   outputs: StackOutputs,
   name: keyof typeof STACK_OUTPUT,

@@ -104,6 +104,14 @@ export class TrailIndexStack extends Stack {
         value: this.indexer.function.functionName,
         description: 'The indexer Lambda function',
       },
+      indexedSources: {
+        value: indexedSources.join(','),
+        description: 'Event sources the indexer indexes (read by trail-index backfill and redrive)',
+      },
+      indexRetentionDays: {
+        value: props.indexRetentionDays === undefined ? 'keep' : String(props.indexRetentionDays),
+        description: 'Days an indexed event is kept, or keep (read by trail-index backfill and redrive)',
+      },
     };
     for (const [key, output] of Object.entries(outputs) as [
       keyof typeof STACK_OUTPUT,

@@ -6,7 +6,7 @@ import type * as IndexerCore from '../../lambdas/indexer/process-log-file';
 import type * as IndexerDeps from '../../lambdas/indexer/deps';
 import type { IndexerConfig } from '../../lambdas/indexer/config';
 import type { FileResult } from '../../lambdas/indexer/types';
-import { DEFAULT_INDEXED_SOURCES, DEFAULT_STACK_NAME, ENV } from '../../lambdas/shared/config';
+import { DEFAULT_INDEXED_SOURCES, DEFAULT_STACK_NAME, ENV, STACK_OUTPUT } from '../../lambdas/shared/config';
 import { addAwsOptions } from '../aws-options';
 import {
   BackfillError,
@@ -17,7 +17,7 @@ import {
   Volume,
 } from '../backfill';
 import { BackfillCheckpoint, defaultCheckpointPath } from '../checkpoint';
-import { readStackOutputs, requireOutput } from '../deployment';
+import { DeployedSettings, deployedSettings, readStackOutputs, requireOutput } from '../deployment';
 import { CliError, UsageError } from '../errors';
 import { parseTimeRange } from '../time';
 
@@ -38,7 +38,7 @@ interface BackfillCommandOptions extends IndexerTuning {
   readonly progress: boolean;
 }
 
-/** Indexer settings a stack keeps in its function's environment, not in its outputs. */
+/** Indexer settings given on the command line; they win over the stack's outputs. */
 export interface IndexerTuning {
   readonly sources?: string;
   readonly retentionDays?: number;
@@ -51,16 +51,16 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
-/** Adds `--sources` and `--retention-days`, which must match the deployed indexer's settings. */
+/** Adds `--sources` and `--retention-days`; with `--stack`, the stack's outputs give both. */
 export function addIndexerOptions(command: Command): Command {
   return command
     .option(
       '--sources <list>',
-      `comma-separated event sources to index, as the stack's indexedSources (default: ${ENV.indexedSources} or ${DEFAULT_INDEXED_SOURCES.join(',')})`,
+      `comma-separated event sources to index (default: the stack's ${STACK_OUTPUT.indexedSources} output, else ${ENV.indexedSources}, else ${DEFAULT_INDEXED_SOURCES.join(',')})`,
     )
     .option(
       '--retention-days <n>',
-      `days to keep indexed events, as the stack's indexRetentionDays (default: ${ENV.retentionDays} or forever)`,
+      `days to keep indexed events (default: the stack's ${STACK_OUTPUT.indexRetentionDays} output, else ${ENV.retentionDays}, else forever)`,
       positiveInteger,
     );
 }
@@ -71,7 +71,7 @@ export function addIndexerOptions(command: Command): Command {
  * `--debug` (then they go to stdout as JSON, as in Lambda).
  */
 export function loadIndexer(
-  target: { tableName: string; alertTopicArn: string },
+  target: { tableName: string; alertTopicArn: string; settings?: DeployedSettings },
   tuning: IndexerTuning,
 ): { deps: ReturnType<typeof IndexerDeps.defaultDeps>; core: typeof IndexerCore } {
   if (tuning.debug !== true) {
@@ -81,11 +81,14 @@ export function loadIndexer(
   const load = createRequire(__filename);
   const { defaultDeps } = load('../../lambdas/indexer/deps') as typeof IndexerDeps;
   const core = load('../../lambdas/indexer/process-log-file') as typeof IndexerCore;
-  const sourceList = (tuning.sources ?? process.env[ENV.indexedSources] ?? '')
+  const sourceList = (tuning.sources ?? target.settings?.sources ?? process.env[ENV.indexedSources] ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const retention = tuning.retentionDays ?? optionalNumber(process.env[ENV.retentionDays]);
+  const retention =
+    tuning.retentionDays ??
+    optionalNumber(target.settings?.retentionDays) ??
+    optionalNumber(process.env[ENV.retentionDays]);
   const overrides: IndexerConfig = {
     tableName: target.tableName,
     alertTopicArn: target.alertTopicArn,
@@ -164,7 +167,14 @@ async function backfill(options: BackfillCommandOptions): Promise<void> {
   const indexer =
     options.dryRun === true
       ? undefined
-      : loadIndexer({ tableName: target.table ?? '', alertTopicArn: target.alertTopic ?? '' }, options);
+      : loadIndexer(
+          {
+            tableName: target.table ?? '',
+            alertTopicArn: target.alertTopic ?? '',
+            ...(target.settings === undefined ? {} : { settings: target.settings }),
+          },
+          options,
+        );
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -225,6 +235,7 @@ interface Target {
   readonly alertTopic?: string;
   /** For the default checkpoint file name. */
   readonly name: string;
+  readonly settings?: DeployedSettings;
 }
 
 async function resolveTarget(options: BackfillCommandOptions): Promise<Target> {
@@ -237,6 +248,7 @@ async function resolveTarget(options: BackfillCommandOptions): Promise<Target> {
       bucket: options.bucket ?? requireOutput(outputs, 'logBucketName', stackName),
       table: options.table ?? requireOutput(outputs, 'tableName', stackName),
       alertTopic: options.alertTopic ?? requireOutput(outputs, 'alertTopicArn', stackName),
+      settings: deployedSettings(outputs),
     };
   } else if (options.bucket !== undefined) {
     target = {

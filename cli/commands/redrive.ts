@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import type * as CreateHandler from '../../lambdas/indexer/create-handler';
 import { DEFAULT_STACK_NAME } from '../../lambdas/shared/config';
 import { addAwsOptions } from '../aws-options';
-import { readStackOutputs, requireOutput } from '../deployment';
+import { DeployedSettings, deployedSettings, readStackOutputs, requireOutput } from '../deployment';
 import { CliError, UsageError } from '../errors';
 import { QUEUE_LABEL, RedriveOutcome, RedriveQueue, RedriveReport, runRedrive } from '../redrive';
 import { addIndexerOptions, IndexerTuning, loadIndexer, positiveInteger } from './backfill';
@@ -106,6 +106,7 @@ interface Target {
   readonly tableName: string;
   readonly alertTopicArn: string;
   readonly queues: RedriveQueue[];
+  readonly settings?: DeployedSettings;
 }
 
 async function resolveTarget(options: RedriveCommandOptions): Promise<Target> {
@@ -113,6 +114,7 @@ async function resolveTarget(options: RedriveCommandOptions): Promise<Target> {
   let alertTopic = options.alertTopic;
   let failureQueue = options.failureQueue;
   let deadLetterQueue = options.deadLetterQueue;
+  let settings: DeployedSettings | undefined;
   if (options.stack !== undefined) {
     const stackName = options.stack === true ? DEFAULT_STACK_NAME : options.stack;
     const outputs = await readStackOutputs(stackName);
@@ -120,6 +122,7 @@ async function resolveTarget(options: RedriveCommandOptions): Promise<Target> {
     alertTopic ??= requireOutput(outputs, 'alertTopicArn', stackName);
     failureQueue ??= requireOutput(outputs, 'failureDestinationQueueUrl', stackName);
     deadLetterQueue ??= requireOutput(outputs, 'subscriptionDlqUrl', stackName);
+    settings = deployedSettings(outputs);
   }
   const queues: RedriveQueue[] = [
     ...(failureQueue === undefined ? [] : [{ role: 'failure-destination' as const, url: failureQueue }]),
@@ -131,7 +134,12 @@ async function resolveTarget(options: RedriveCommandOptions): Promise<Target> {
         'at least one of --failure-queue and --dead-letter-queue',
     );
   }
-  return { tableName: table, alertTopicArn: alertTopic, queues };
+  return {
+    tableName: table,
+    alertTopicArn: alertTopic,
+    queues,
+    ...(settings === undefined ? {} : { settings }),
+  };
 }
 
 const STATUS_LABEL: Readonly<Record<RedriveOutcome['status'], string>> = {

@@ -52,4 +52,8 @@ export const STACK_OUTPUT = {
   subscriptionDlqUrl: 'SubscriptionDeadLetterQueueUrl',
   failureDestinationQueueUrl: 'FailureDestinationQueueUrl',
   indexerFunctionName: 'IndexerFunctionName',
+  /** The indexer's event sources, comma-separated, so that backfill and redrive index the same. */
+  indexedSources: 'IndexedSources',
+  /** The indexer's retention in days, or `keep`. */
+  indexRetentionDays: 'IndexRetentionDays',
 } as const;

@@ -89,6 +89,8 @@ beforeAll(async () => {
     [STACK_OUTPUT.alertTopicArn]: p.alertTopicArn,
     [STACK_OUTPUT.failureDestinationQueueUrl]: failureQueue,
     [STACK_OUTPUT.subscriptionDlqUrl]: deadLetterQueue,
+    [STACK_OUTPUT.indexedSources]: 'glacier.amazonaws.com',
+    [STACK_OUTPUT.indexRetentionDays]: '30',
   });
   for (const day of ['2026-11-18', '2026-11-19']) {
     const at = new Date(`${day}T09:00:00Z`);
@@ -145,7 +147,12 @@ describe('trail-index backfill', () => {
     expect(first.stdout).toMatch(new RegExp(`^  invalid-json  ${brokenKey}$`, 'm'));
     expect(first.stderr).toContain('error: 1 log file failed (listed above); run again to retry them');
     expect(first.stderr).not.toMatch(STACK_FRAME);
-    for (const { eventID } of good) expect(await getEvent(p, eventID)).toMatchObject({ eventID });
+    for (const { eventID } of good) {
+      const item = await getEvent(p, eventID);
+      // The stack's IndexRetentionDays output (30) sets the TTL, as in the deployed indexer.
+      expect(item).toMatchObject({ eventID });
+      expect(item?.expiresAt).toBe(Math.floor(Date.parse(String(item?.eventTime)) / 1000) + 30 * 86_400);
+    }
     expect(existsSync(join(cwd, '.trail-index', `backfill-${STACK}.json`))).toBe(true);
     expect(second.stdout).toMatch(/^Already done: +2 files/m);
     expect(second.stdout).toMatch(/^Processed: +1 file, .*: 0 indexed, 0 skipped, 1 failed$/m);
