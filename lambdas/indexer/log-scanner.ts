@@ -442,13 +442,6 @@ const CLOSE_BRACKET = 0x5d;
 const RECORDS = Buffer.from('Records');
 
 /**
- * The first bytes of a string in a record are searched for the closing quote byte by byte, the
- * rest natively (Buffer#indexOf): a native call costs about as much as this many loop steps
- * (measured with `npm run bench`'s files: 16, 32, 64 and 128 bytes; 64 was fastest).
- */
-const SHORT_STRING = 64;
-
-/**
  * Splits the JSON text into the elements of the top-level `Records` array and selects records.
  *
  * Two levels, for speed:
@@ -503,6 +496,11 @@ class RecordScanner {
   private recordKeyNext = false;
   /** The last key at the record's own level was `eventSource`. */
   private recordSourceKey = false;
+  // The chunk being fed, for the string search in records.
+  /** Index of its last quote (-1: none). */
+  private lastQuote = -1;
+  /** Its bytes, for reading four at a time. */
+  private view: DataView = new DataView(new ArrayBuffer(0));
 
   constructor(
     private readonly sources: ReadonlySet<string>,
@@ -519,6 +517,8 @@ class RecordScanner {
     const len = buf.length;
     let i = 0;
     this.tokenStart = 0;
+    this.lastQuote = buf.lastIndexOf(QUOTE);
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     if (this.inRecord) {
       this.recordStart = 0;
       i = this.skipRecord(buf, this.recordInString ? this.stringSkip : 0, out);
@@ -660,92 +660,52 @@ class RecordScanner {
    * index after its `}`, or -1 when it continues in the next chunk.
    *
    * This loop sees nearly every byte of the file, so it only follows strings and brackets, keeps
-   * to local variables and byte compares, and hands long strings to a native search. At the
+   * to local variables and byte compares, and searches strings four bytes at a time. At the
    * record's own level it tells keys from values, to compare the value of an `eventSource` key
    * with the sources: a record is a candidate, to be parsed, when one matches, when an escape
    * could spell one (`"event\u0053ource"`), or when a key or that value spans two chunks.
    */
   private skipRecord(buf: Buffer, from: number, out: SelectedRecord[]): number {
     const len = buf.length;
+    // No quote after this index: a string that starts at or before it ends at or before it, and one
+    // that starts after it goes on in the next chunk.
+    const lastQuote = this.lastQuote;
+    const view = this.view;
     let brackets = this.recordBrackets;
     let depth = this.recordDepth;
-    let inString = this.recordInString;
     let candidate = this.recordCandidate;
     let keyNext = this.recordKeyNext;
     let sourceKey = this.recordSourceKey;
-    /** What the current string is: 0 not of interest, 1 a record-level key, 2 an eventSource value. */
-    let kind = 0;
-    let stringStart = 0;
-    /** Bytes of the next chunk that an escape at the end of this one covers. */
-    let skip = 0;
     let i = from;
-    for (;;) {
-      if (inString) {
-        // Look for the closing quote: byte by byte first, then natively for the rest of a long string.
-        const segment = i;
-        const stop = i + SHORT_STRING < len ? i + SHORT_STRING : len;
-        // Four bytes per step: V8 does not unroll loops, and the loop test costs as much as the compare.
-        const stop4 = stop - 3;
-        while (i < stop4) {
-          if (buf[i] === QUOTE) break;
-          if (buf[i + 1] === QUOTE) {
-            i += 1;
-            break;
-          }
-          if (buf[i + 2] === QUOTE) {
-            i += 2;
-            break;
-          }
-          if (buf[i + 3] === QUOTE) {
-            i += 3;
-            break;
-          }
-          i += 4;
-        }
-        if (i >= stop4) while (i < stop && buf[i] !== QUOTE) i++;
-        const quote = i < stop ? i : i < len ? buf.indexOf(QUOTE, i) : -1;
-        if (quote < 0) {
-          // The string goes on in the next chunk; an odd run of backslashes escapes its first byte.
-          skip = trailingBackslashes(buf, segment) & 1;
-          if (kind !== 0) candidate = true; // a key or eventSource value cut by the chunk boundary
-          break;
-        }
-        if (
-          quote > segment &&
-          buf[quote - 1] === BACKSLASH &&
-          (backslashesBefore(buf, quote, segment) & 1) === 1
-        ) {
-          i = quote + 1; // an escaped quote: the string goes on
-          continue;
-        }
-        inString = false;
-        i = quote + 1;
-        if (kind === 1) {
-          sourceKey = isEventSourceKey(buf, stringStart, quote);
-          // An escaped key ("event\u0053ource", 16 to 66 bytes) may be eventSource: let JSON.parse decide.
-          const length = quote - stringStart;
-          if (!candidate && length >= 16 && length <= 66 && hasBackslash(buf, stringStart, quote)) {
-            candidate = true;
-          }
-        } else if (kind === 2) {
-          sourceKey = false;
-          if (!candidate)
-            candidate = this.isSource(buf, stringStart, quote) || hasBackslash(buf, stringStart, quote);
-        }
-        kind = 0;
-        continue;
-      }
-      if (i >= len) break;
+    if (this.recordInString) {
+      // A string that began in an earlier chunk: only its end matters (a key or eventSource value
+      // cut by the chunk boundary already made the record a candidate).
+      const quote = i <= lastQuote ? closingQuote(buf, view, i, lastQuote) : -1;
+      if (quote < 0) return this.suspendRecord(buf, depth, candidate, keyNext, from);
+      i = quote + 1;
+    }
+    while (i < len) {
       const c = buf[i++];
       if (c === QUOTE) {
-        inString = true;
+        const start = i;
+        const quote = i <= lastQuote ? closingQuote(buf, view, i, lastQuote) : -1;
+        if (quote < 0) {
+          // A key or eventSource value cut by the chunk boundary makes the record a candidate.
+          if (depth === 1 && (keyNext || sourceKey)) candidate = true;
+          return this.suspendRecord(buf, depth, candidate, keyNext, start);
+        }
+        i = quote + 1;
         if (depth === 1) {
           if (keyNext) {
-            kind = 1;
-            stringStart = i;
+            sourceKey = isEventSourceKey(buf, start, quote);
+            // An escaped key ("event\u0053ource", 16 to 66 bytes) may be eventSource: let JSON.parse decide.
+            const length = quote - start;
+            if (!candidate && length >= 16 && length <= 66 && hasBackslash(buf, start, quote)) {
+              candidate = true;
+            }
           } else if (sourceKey) {
-            kind = 2;
-            stringStart = i;
+            sourceKey = false;
+            if (!candidate) candidate = this.isSource(buf, start, quote) || hasBackslash(buf, start, quote);
           }
         }
       } else if (c === 0x2c) {
@@ -778,11 +738,31 @@ class RecordScanner {
       }
     }
     this.recordDepth = depth;
-    this.recordInString = inString;
+    this.recordInString = false;
     this.recordCandidate = candidate;
     this.recordKeyNext = keyNext;
-    this.recordSourceKey = inString ? false : sourceKey;
-    this.stringSkip = inString ? skip : 0;
+    this.recordSourceKey = sourceKey;
+    this.stringSkip = 0;
+    this.recordParts.push(this.recordStart === 0 ? buf : buf.subarray(this.recordStart));
+    return -1;
+  }
+
+  /** The record goes on in the next chunk, inside a string whose content here starts at `start`. */
+  private suspendRecord(
+    buf: Buffer,
+    depth: number,
+    candidate: boolean,
+    keyNext: boolean,
+    start: number,
+  ): number {
+    this.recordDepth = depth;
+    this.recordInString = true;
+    this.recordCandidate = candidate;
+    this.recordKeyNext = keyNext;
+    // The string's kind is not carried over: a key or eventSource value cut here made a candidate.
+    this.recordSourceKey = false;
+    // An odd run of backslashes at the end escapes the first byte of the next chunk.
+    this.stringSkip = trailingBackslashes(buf, start) & 1;
     this.recordParts.push(this.recordStart === 0 ? buf : buf.subarray(this.recordStart));
     return -1;
   }
@@ -915,6 +895,47 @@ class RecordScanner {
     }
     this.endValue();
   }
+}
+
+/**
+ * Index of the quote that closes the string whose content starts at `from`, or -1 when the string
+ * goes on after this chunk. `lastQuote` is the chunk's last quote, at or after `from`: the search
+ * stops there at the latest, so it needs no end-of-chunk test.
+ *
+ * Strings hold most bytes of a log file, so they are searched four bytes at a time (little-endian
+ * words of `view`, the bytes of `buf`), which measured 20% faster overall than byte by byte.
+ */
+function closingQuote(buf: Buffer, view: DataView, from: number, lastQuote: number): number {
+  // A word read at or before lastWord lies in the chunk; past it, the word ending with the last
+  // quote is read and shifted down to start at i (the bytes shifted in are zero, not quotes).
+  const lastWord = lastQuote - 3;
+  if (lastWord < 0) return closingQuoteBytes(buf, from, lastQuote);
+  let i = from;
+  for (;;) {
+    const word =
+      i <= lastWord ? view.getInt32(i, true) : view.getInt32(lastWord, true) >>> ((i - lastWord) << 3);
+    // A quote byte is a zero byte of x. The lowest byte flagged in `found` is the first zero byte
+    // (a borrow can flag bytes above it, never below), so this finds the first quote exactly.
+    const x = word ^ 0x22222222;
+    const found = (x - 0x01010101) & ~x & 0x80808080;
+    if (found === 0) {
+      i += 4;
+      continue;
+    }
+    i += (31 - Math.clz32(found & -found)) >> 3;
+    // An escaped quote (odd run of backslashes before it) does not close the string.
+    if (i === from || buf[i - 1] !== BACKSLASH || (backslashesBefore(buf, i, from) & 1) === 0) return i;
+    if (i === lastQuote) return -1;
+    i++;
+  }
+}
+
+/** closingQuote for a chunk whose last quote is among its first 3 bytes. */
+function closingQuoteBytes(buf: Buffer, from: number, lastQuote: number): number {
+  for (let i = from; i <= lastQuote; i++) {
+    if (buf[i] === QUOTE && (backslashesBefore(buf, i, from) & 1) === 0) return i;
+  }
+  return -1;
 }
 
 const EVENT_SOURCE = Buffer.from('eventSource');

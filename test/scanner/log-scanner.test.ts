@@ -289,6 +289,42 @@ describe('scanLogFile selects exactly what parsing everything would', () => {
     }
   });
 
+  test('short strings of bytes near a quote, at every chunk size and offset', async () => {
+    // Prepare: strings are searched four bytes at a time; here quotes, escapes and bytes next to '"'
+    // (0x21, 0x23) or with the high bit set fall at every position of a word and of a chunk.
+    const pieces = ['', '!', '#', '\\"', '\\\\', 'é', '\u{1F680}', '"#', '!"', 'ab', 'abc', 'abcd'];
+    const rng = prng(23);
+    const records = Array.from({ length: 30 }, (_, k) => {
+      const strings: Record<string, string> = {};
+      for (let n = 0; n < 6; n++) {
+        let value = '';
+        const count = Math.floor(rng() * 4);
+        for (let m = 0; m < count; m++) value += pieces[Math.floor(rng() * pieces.length)] ?? '';
+        strings[`k${n}${value.length % 3 === 0 ? '' : '#'}`] = value;
+      }
+      return k % 4 === 0
+        ? glacierRecord(strings)
+        : k % 4 === 1
+          ? { eventSource: SUPPORT, ...strings }
+          : s3Record(strings);
+    });
+    const text = logFile(records);
+    const bytes = Buffer.from(text);
+
+    // Act
+    const outcomes = await Promise.all(
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 13].map((size) => scan(chunked(bytes, size))),
+    );
+
+    // Assess
+    for (const outcome of outcomes) {
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.records).toEqual(naive(text));
+      expect(outcome.records).toHaveLength(16);
+      expect(outcome.stats.recordsScanned).toBe(30);
+    }
+  });
+
   test('an empty source selects records whose eventSource is empty', async () => {
     // Prepare
     const text = logFile([s3Record(), { eventSource: '' }, { eventSource: '\u0000' }]);
