@@ -4,7 +4,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type * as IndexerCore from '../../lambdas/indexer/process-log-file';
 import type * as IndexerDeps from '../../lambdas/indexer/deps';
-import type { IndexerConfig } from '../../lambdas/indexer/config';
+import { IndexerConfig, readIndexingSettings } from '../../lambdas/indexer/config';
+import { ConfigError } from '../../lambdas/indexer/errors';
 import type { FileResult } from '../../lambdas/indexer/types';
 import { DEFAULT_INDEXED_SOURCES, DEFAULT_STACK_NAME, ENV, STACK_OUTPUT } from '../../lambdas/shared/config';
 import { addAwsOptions } from '../aws-options';
@@ -81,27 +82,33 @@ export function loadIndexer(
   const load = createRequire(__filename);
   const { defaultDeps } = load('../../lambdas/indexer/deps') as typeof IndexerDeps;
   const core = load('../../lambdas/indexer/process-log-file') as typeof IndexerCore;
-  const sourceList = (tuning.sources ?? target.settings?.sources ?? process.env[ENV.indexedSources] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  const retention =
-    tuning.retentionDays ??
-    optionalNumber(target.settings?.retentionDays) ??
-    optionalNumber(process.env[ENV.retentionDays]);
-  const overrides: IndexerConfig = {
+  // Flags first, then the stack's outputs, then the environment; parsed and checked exactly as
+  // the Lambda parses its own environment.
+  const first = (...values: (string | number | undefined)[]) => values.find((v) => v !== undefined);
+  let settings: ReturnType<typeof readIndexingSettings>;
+  try {
+    settings = readIndexingSettings({
+      [ENV.indexedSources]: first(
+        tuning.sources,
+        target.settings?.sources,
+        process.env[ENV.indexedSources],
+      )?.toString(),
+      [ENV.retentionDays]: first(
+        tuning.retentionDays,
+        target.settings?.retentionDays,
+        process.env[ENV.retentionDays],
+      )?.toString(),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, { cause: err });
+    throw err;
+  }
+  const config: IndexerConfig = {
     tableName: target.tableName,
     alertTopicArn: target.alertTopicArn,
-    indexedSources: new Set(sourceList.length > 0 ? sourceList : DEFAULT_INDEXED_SOURCES),
-    ...(retention === undefined ? {} : { retentionDays: retention }),
+    ...settings,
   };
-  return { deps: defaultDeps(overrides), core };
-}
-
-function optionalNumber(value: string | undefined): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
+  return { deps: defaultDeps(config), core };
 }
 
 export function backfillCommand(): Command {

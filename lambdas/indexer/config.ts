@@ -20,6 +20,17 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
       throw new ConfigError(`environment variable ${name} is required`);
     return value;
   };
+  return {
+    tableName: required(ENV.tableName),
+    alertTopicArn: required(ENV.alertTopicArn),
+    ...readIndexingSettings(env),
+  };
+}
+
+/** What to index and for how long: INDEXED_SOURCES and RETENTION_DAYS. */
+export function readIndexingSettings(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Pick<IndexerConfig, 'indexedSources' | 'retentionDays'> {
   const retention = env[ENV.retentionDays]?.trim();
   let retentionDays: number | undefined;
   if (retention !== undefined && retention !== '') {
@@ -29,8 +40,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
     }
   }
   return {
-    tableName: required(ENV.tableName),
-    alertTopicArn: required(ENV.alertTopicArn),
     indexedSources: readIndexedSources(env),
     ...(retentionDays === undefined ? {} : { retentionDays }),
   };
