@@ -409,6 +409,50 @@ describe('scanLogFile rejects broken files', () => {
     expectReason(outcome, reason);
   });
 
+  test.each<[string, string]>([
+    [
+      'a bad escape in a Records element that is not an object',
+      `{"Records":["\\q",{"eventSource":"${GLACIER}"}]}`,
+    ],
+    ['a control character in a top-level key', `{"Rec\u0001":1,"Records":[]}`],
+    ['a raw tab in a top-level value', `{"Records":[],"note":"a\tb"}`],
+    ['a short \\u escape in a nested key outside Records', `{"Other":{"a\\u12G4":1},"Records":[]}`],
+    ['a bad escape in a nested value outside Records', `{"Records":[],"Other":[{"k":"\\a"}]}`],
+    ['a newline in a string element of Records', `{"Records":["a\nb"]}`],
+  ])('strings outside records are validated as JSON.parse does: %s', async (_name, text) => {
+    // Prepare
+    expect(() => JSON.parse(text) as unknown).toThrow();
+
+    // Act: whole, and one byte at a time (escapes cut by chunk boundaries).
+    const outcomes = await Promise.all([
+      scan(chunked(Buffer.from(text), 4096)),
+      scan(chunked(Buffer.from(text), 1)),
+    ]);
+
+    // Assess
+    for (const outcome of outcomes) {
+      expectReason(outcome, 'invalid-json');
+      expect(outcome.records).toEqual([]);
+    }
+  });
+
+  test('every escape JSON allows outside records is accepted, cut anywhere', async () => {
+    // Prepare
+    const text = `{"a\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\uD83D\\uDE00":["\\u0041",{"\\u0052":"x"}],"Records":["\\n",{"eventSource":"${GLACIER}"}]}`;
+    const expected = naive(text);
+
+    // Act
+    const outcomes = await Promise.all(
+      [1, 2, 3, 5, 4096].map((size) => scan(chunked(Buffer.from(text), size))),
+    );
+
+    // Assess
+    for (const outcome of outcomes) {
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.records).toEqual(expected);
+    }
+  });
+
   test('a gzip header with name, comment, extra field and header CRC is read', async () => {
     // Prepare: FTEXT|FHCRC|FEXTRA|FNAME|FCOMMENT, then the deflate data and trailer of a plain gzip.
     const head = Buffer.concat([

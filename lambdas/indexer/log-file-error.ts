@@ -1,0 +1,34 @@
+/** What the log scanner reports: broken files, statistics and the records it selects. */
+
+export type LogFileErrorReason =
+  | 'not-a-log-file' // neither gzip (magic 1f 8b) nor JSON text
+  | 'corrupt-gzip' // inflate error / bad CRC
+  | 'truncated-gzip' // stream ended before the gzip member ended
+  | 'trailing-data' // bytes after the end of the first gzip member (even another gzip member)
+  | 'invalid-json'
+  | 'missing-records'; // top-level value is not an object with a "Records" array
+
+/** A log file that cannot be read as CloudTrail writes them. Retrying will not help. */
+export class LogFileError extends Error {
+  override readonly name = 'LogFileError';
+  constructor(
+    readonly reason: LogFileErrorReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ScanStats {
+  compressedBytes: number;
+  decompressedBytes: number;
+  recordsScanned: number;
+  recordsSelected: number;
+}
+
+export interface SelectedRecord {
+  readonly record: Record<string, unknown>;
+  /** The exact JSON text of the record, as it appears in the log file. */
+  readonly raw: string;
+}
