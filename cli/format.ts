@@ -1,5 +1,6 @@
 /** Output of `query`: an aligned table for people, JSON lines for programs. */
 import { IndexedEventSummary, PROJECTED_ATTRIBUTES } from '../lambdas/shared/schema';
+import { jsonSafe, safeText } from '../lambdas/shared/safe-text';
 import { shortServiceName } from './services';
 
 const COLUMNS = ['TIME', 'SERVICE', 'EVENT', 'OUTCOME', 'PRINCIPAL', 'VAULT/CASE', 'SOURCE IP'] as const;
@@ -24,7 +25,8 @@ function row(event: IndexedEventSummary): string[] {
 
 /** An aligned table with a header; the last column is not padded. */
 export function formatTable(events: readonly IndexedEventSummary[]): string {
-  const rows = [[...COLUMNS], ...events.map(row)];
+  // Record text is attacker-chosen: each cell is escaped, so it stays in its cell and cannot drive the terminal.
+  const rows = [[...COLUMNS], ...events.map((event) => row(event).map(safeText))];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
     .map((r) =>
@@ -45,5 +47,5 @@ export function formatJsonLine(event: IndexedEventSummary, record?: unknown): st
     if (source[attribute] !== undefined) out[attribute] = source[attribute];
   }
   if (record !== undefined) out.record = record;
-  return `${JSON.stringify(out)}\n`;
+  return `${jsonSafe(JSON.stringify(out))}\n`;
 }

@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FileResult } from '../lambdas/indexer/handler';
+import { safeLines, safeText } from '../lambdas/shared/safe-text';
 import { IndexedEventSummary } from '../lambdas/shared/schema';
 import type { LocalRunResult } from './local-pipeline';
 import { planQuery } from './query-plan';
@@ -46,7 +47,8 @@ const size = (bytes: number) =>
       ? `${(bytes / 1024).toFixed(1)} KB`
       : `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 
-function table(rows: readonly (readonly string[])[], indent = '  '): string {
+function table(unsafeRows: readonly (readonly string[])[], indent = '  '): string {
+  const rows = unsafeRows.map((r) => r.map(safeText));
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
     .map((r) =>
@@ -175,7 +177,8 @@ export function formatSummary(input: SummaryInput): string {
   }
   out.push('');
   out.push(`Index kept in ${input.dataDir}; the indexer's JSON logs are in ${input.indexerLog}.`);
-  return `${out.join('\n')}\n`;
+  // Record text (names, user agents, error messages) is attacker-chosen: escaped line by line.
+  return `${out.map(safeLines).join('\n')}\n`;
 }
 
 function sum(counts: Readonly<Record<string, number>>): number {

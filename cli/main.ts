@@ -12,6 +12,7 @@ import { backfillCommand } from './commands/backfill';
 import { localCommand } from './commands/local';
 import { queryCommand } from './commands/query';
 import { redriveCommand } from './commands/redrive';
+import { safeLines } from '../lambdas/shared/safe-text';
 import { errorText } from './deployment';
 import { CliError, EXIT, UsageError } from './errors';
 
@@ -103,14 +104,15 @@ function report(err: unknown, debug: boolean, output: CliOutput): number {
     return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (err instanceof UsageError) {
-    output.writeErr(`error: ${err.message}\n`);
+    output.writeErr(`error: ${safeLines(err.message)}\n`);
     if (debug) output.writeErr(`${stackOf(err)}\n`);
     return EXIT.usage;
   }
   const message = err instanceof CliError ? err.message : errorText(err);
-  output.writeErr(`error: ${message}\n`);
+  // Messages can name keys and values read from queues and log files: escaped before printing.
+  output.writeErr(`error: ${safeLines(message)}\n`);
   if (debug) {
-    output.writeErr(`${stackOf(err)}\n`);
+    output.writeErr(`${safeLines(stackOf(err))}\n`);
   } else if (!(err instanceof CliError)) {
     output.writeErr('(run again with --debug for details)\n');
   }

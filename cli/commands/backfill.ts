@@ -8,6 +8,7 @@ import { IndexerConfig, readIndexingSettings } from '../../lambdas/indexer/confi
 import { ConfigError } from '../../lambdas/indexer/errors';
 import type { FileResult } from '../../lambdas/indexer/types';
 import { DEFAULT_INDEXED_SOURCES, DEFAULT_STACK_NAME, ENV, STACK_OUTPUT } from '../../lambdas/shared/config';
+import { safeText } from '../../lambdas/shared/safe-text';
 import { addAwsOptions } from '../aws-options';
 import {
   BackfillError,
@@ -376,7 +377,7 @@ export function formatBackfillReport(
     lines.push(
       `To process:    ${count(report.remaining.files, 'file')}, ${formatBytes(report.remaining.bytes)}`,
     );
-    return `${lines.join('\n')}\n`;
+    return `${lines.map(safeText).join('\n')}\n`;
   }
   lines.push(
     `Processed:     ${count(report.processed.files, 'file')}, ${formatBytes(report.processed.bytes)}: ` +
@@ -414,7 +415,7 @@ export function formatBackfillReport(
       ).map((l) => `  ${l}`),
     );
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(safeText).join('\n')}\n`;
 }
 
 function alignRows(rows: readonly string[][], rightAligned: readonly boolean[]): string[] {

@@ -3,6 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
 import type * as CreateHandler from '../../lambdas/indexer/create-handler';
 import { DEFAULT_STACK_NAME } from '../../lambdas/shared/config';
+import { safeText } from '../../lambdas/shared/safe-text';
 import { addAwsOptions } from '../aws-options';
 import { DeployedSettings, deployedSettings, readStackOutputs, requireOutput } from '../deployment';
 import { CliError, UsageError } from '../errors';
@@ -184,7 +185,8 @@ export function formatRedriveReport(report: RedriveReport, queues: readonly Redr
     );
   }
   if (report.truncated) lines.push('Stopped at --max: more messages may be waiting; run again to continue.');
-  return `${lines.join('\n')}\n`;
+  // Keys and reasons come from queued messages, which anyone allowed to send them chose.
+  return `${lines.map(safeText).join('\n')}\n`;
 }
 
 function capitalise(text: string): string {

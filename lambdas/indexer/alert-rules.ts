@@ -3,7 +3,9 @@
  * name, optionally narrowed by a condition; every matching event publishes exactly one alert,
  * whether the call succeeded or failed.
  */
+import { SNS_MESSAGE_MAX_BYTES, SNS_SUBJECT_MAX_CHARS } from '../shared/aws-limits';
 import type { EventItem } from '../shared/event-item';
+import { safeText } from '../shared/safe-text';
 
 export interface AlertRule {
   /** Stable id: part of the exactly-once marker key, so never rename a deployed rule. */
@@ -44,7 +46,7 @@ export function matchingRules(
 export interface AlertMessage {
   readonly ruleId: string;
   readonly eventID: string;
-  /** At most 100 printable ASCII characters (SNS's limit for email subjects). */
+  /** 1 to 99 printable ASCII characters, starting with a letter (SNS Publish's Subject rules). */
   readonly subject: string;
   readonly body: string;
   /** String attributes for SNS subscription filter policies. */
@@ -56,11 +58,32 @@ export interface AlertMessage {
   };
 }
 
-const SUBJECT_MAX = 100;
+const SUBJECT_MAX = SNS_SUBJECT_MAX_CHARS;
+/** A line of the body, value included: long enough for any real value, and 20 of them fit any message. */
+const BODY_VALUE_MAX_CHARS = 4096;
+/** Room left in the message for its attributes (4 short string attributes, names and types included). */
+const ATTRIBUTES_ALLOWANCE_BYTES = 8 * 1024;
+export const ALERT_BODY_MAX_BYTES = SNS_MESSAGE_MAX_BYTES - ATTRIBUTES_ALLOWANCE_BYTES;
+/** Each attribute value: what subscription filter policies match on, never long in real events. */
+const ATTRIBUTE_VALUE_MAX_CHARS = 256;
 
 /** SNS subjects must be ASCII without control characters. */
 function asciiSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** A body value: terminal-safe, on one line, and bounded. */
+function bodyValue(text: string): string {
+  const safe = safeText(text);
+  return safe.length <= BODY_VALUE_MAX_CHARS
+    ? safe
+    : `${safe.slice(0, BODY_VALUE_MAX_CHARS)}... [${safe.length - BODY_VALUE_MAX_CHARS} more characters in the record]`;
+}
+
+/** An attribute value: non-empty (SNS refuses empty values), terminal-safe and bounded. */
+function attributeValue(text: string): string {
+  const safe = safeText(text).slice(0, ATTRIBUTE_VALUE_MAX_CHARS);
+  return safe === '' ? 'unknown' : safe;
 }
 
 function shortService(eventSource: string): string {
@@ -93,9 +116,9 @@ export function formatAlert(rule: AlertRule, item: EventItem): AlertMessage {
         ),
     body: bodyOf(rule, item, failed, account),
     attributes: {
-      eventName: item.eventName,
-      account,
-      region: item.awsRegion,
+      eventName: attributeValue(item.eventName),
+      account: attributeValue(account),
+      region: attributeValue(item.awsRegion),
       outcome: failed ? 'failed' : 'succeeded',
     },
   };
@@ -147,7 +170,20 @@ function bodyOf(rule: AlertRule, item: EventItem, failed: boolean, account: stri
   const headline = failed
     ? `A ${item.eventName} call was made and FAILED. An attempt is still a signal: check who made it.`
     : `A ${item.eventName} call succeeded.`;
-  return [headline, '', ...present.map(([label, value]) => `${`${label}:`.padEnd(width)}${value}`), ''].join(
-    '\n',
-  );
+  const body = [
+    bodyValue(headline),
+    '',
+    ...present.map(([label, value]) => `${`${label}:`.padEnd(width)}${bodyValue(value)}`),
+    '',
+  ].join('\n');
+  // 20 lines of at most ~4 KB each cannot reach the limit; checked all the same, since SNS would
+  // refuse the message and the alert would never arrive.
+  return Buffer.byteLength(body) <= ALERT_BODY_MAX_BYTES ? body : truncateUtf8(body, ALERT_BODY_MAX_BYTES);
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  let cut = maxBytes;
+  while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
+  return bytes.toString('utf8', 0, cut);
 }

@@ -3,7 +3,13 @@
  * bounded groups, then publish the alerts their rules call for. Used by the Lambda handler, the
  * CLI's backfill and local mode alike.
  */
-import { buildEventItem, EventItem, estimateItemSize } from '../shared/event-item';
+import {
+  buildCaseLinkItems,
+  buildEventItem,
+  type CaseLinkItem,
+  type EventItem,
+  estimateItemSize,
+} from '../shared/event-item';
 import { AlertRule, DEFAULT_ALERT_RULES, formatAlert, matchingRules, AlertMessage } from './alert-rules';
 import type { AlertPublisher } from './alert-publisher';
 import type { IndexerConfig } from './config';
@@ -75,7 +81,7 @@ export async function processLogFile(
 
   const rules = deps.rules ?? DEFAULT_ALERT_RULES;
   const indexedAt = new Date();
-  let buffer: EventItem[] = [];
+  let buffer: (EventItem | CaseLinkItem)[] = [];
   let bufferBytes = 0;
   const flush = async () => {
     if (buffer.length === 0) return;
@@ -88,6 +94,7 @@ export async function processLogFile(
     );
     writeRetries += written.retries;
     for (const item of items) {
+      if (!isEventItem(item)) continue;
       eventsIndexed[item.eventSource] = (eventsIndexed[item.eventSource] ?? 0) + 1;
       eventNames[item.eventName] = (eventNames[item.eventName] ?? 0) + 1;
     }
@@ -108,8 +115,10 @@ export async function processLogFile(
       for (const rule of matchingRules(rules, record)) {
         alerts.push({ message: formatAlert(rule, item), expiresAt: item.expiresAt });
       }
-      buffer.push(item);
-      bufferBytes += estimateItemSize(item);
+      for (const extra of [item, ...buildCaseLinkItems(item)]) {
+        buffer.push(extra);
+        bufferBytes += estimateItemSize(extra);
+      }
       if (buffer.length >= FLUSH_ITEMS || bufferBytes >= FLUSH_BYTES) await flush();
     }
   } catch (err) {
@@ -136,6 +145,10 @@ export async function processLogFile(
   if (broken !== undefined) return result('failed', broken, published);
   if (inFlight > 0) return result('failed', 'alert-in-flight', published);
   return result('indexed', undefined, published);
+}
+
+function isEventItem(item: EventItem | CaseLinkItem): item is EventItem {
+  return 'recordStorage' in item;
 }
 
 function release(body: AsyncIterable<Uint8Array> | undefined): void {

@@ -11,10 +11,28 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { IndexedEventSummary, keys, PARTITION_KEY, SORT_KEY, TIME_KEY, TTL_ATTRIBUTE } from './schema';
+import { DYNAMODB_ITEM_MAX_BYTES } from './aws-limits';
+import {
+  fitKey,
+  IndexedEventSummary,
+  INDEXES,
+  keys,
+  PARTITION_KEY,
+  SORT_KEY,
+  TIME_KEY,
+  TTL_ATTRIBUTE,
+} from './schema';
 
 /** DynamoDB's item size limit. */
-export const MAX_ITEM_BYTES = 400 * 1024;
+export const MAX_ITEM_BYTES = DYNAMODB_ITEM_MAX_BYTES;
+/**
+ * Each summary attribute is at most this long (the original record keeps the whole text). Real
+ * values are far shorter (an IAM role ARN with the longest path is under 1 KB); a forged record's
+ * 300 KB user agent would otherwise leave no room for the record, or even for the summary.
+ */
+export const SUMMARY_VALUE_MAX_BYTES = 4096;
+/** DescribeCases takes at most 100 case ids (AWS Support API Reference, DescribeCases, caseIdList). */
+export const MAX_CASE_IDS = 100;
 /** Kept free below the limit: our size estimate is close to DynamoDB's rules, not identical. */
 const ITEM_SIZE_MARGIN = 4 * 1024;
 
@@ -36,7 +54,7 @@ export interface EventItem extends IndexedEventSummary {
   readonly principalPk: string;
   readonly actionPk: string;
   readonly locationPk: string;
-  /** Every case id of the call when there are several (DescribeCases' `caseIdList`). */
+  /** Every case id of the call when there are several (DescribeCases' `caseIdList`), at most 100. */
   readonly caseIds?: readonly string[];
   readonly recordStorage: RecordStorage;
   readonly record?: string;
@@ -70,6 +88,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * `text` within {@link SUMMARY_VALUE_MAX_BYTES} of UTF-8, cut at a character boundary and marked
+ * with how much was left out.
+ */
+export function clipSummaryValue(text: string): string {
+  if (text.length * 3 <= SUMMARY_VALUE_MAX_BYTES) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= SUMMARY_VALUE_MAX_BYTES) return text;
+  let cut = SUMMARY_VALUE_MAX_BYTES - 48;
+  while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
+  return `${bytes.toString('utf8', 0, cut)}... [${bytes.length - cut} more bytes in the record]`;
 }
 
 /**
@@ -135,8 +166,10 @@ export function extractCaseIds(record: Record<string, unknown>): string[] {
   if (record.eventName === 'CreateCase' && fromResponse !== undefined) return [fromResponse];
   const fromRequest = str(request.caseId);
   if (fromRequest !== undefined) return [fromRequest];
-  if (Array.isArray(request.caseIdList))
-    return request.caseIdList.filter((id): id is string => str(id) !== undefined);
+  if (Array.isArray(request.caseIdList)) {
+    const ids = request.caseIdList.filter((id): id is string => str(id) !== undefined);
+    return [...new Set(ids)].slice(0, MAX_CASE_IDS);
+  }
   return fromResponse === undefined ? [] : [fromResponse];
 }
 
@@ -151,8 +184,15 @@ function recordAccount(record: Record<string, unknown>): string {
  * drop the record): a hash of its text, so reprocessing gives the same key.
  */
 function eventIdOf(record: Record<string, unknown>, raw: string): string {
-  return str(record.eventID) ?? `sha256-${createHash('sha256').update(raw).digest('hex')}`;
+  const given = str(record.eventID);
+  // A real eventID is a UUID; a forged one of any length is fitted once, here, so that the item's
+  // attribute and every key built from it agree.
+  if (given !== undefined) return fitKey(given, MAX_EVENT_ID_BYTES);
+  return `sha256-${createHash('sha256').update(raw).digest('hex')}`;
 }
+
+/** Room for the `EVENT#` prefix and an eventTime in the 1024-byte `ts` sort key. */
+const MAX_EVENT_ID_BYTES = 512;
 
 /** Builds the item for a selected record. Pure apart from gzip. */
 export function buildEventItem(record: Record<string, unknown>, options: BuildItemOptions): EventItem {
@@ -191,7 +231,7 @@ export function buildEventItem(record: Record<string, unknown>, options: BuildIt
     vaultAccountId,
     caseId,
     readOnly,
-    caseIds: caseIds.length > 1 ? caseIds : undefined,
+    caseIds: caseIds.length > 1 ? caseIds.map(clipSummaryValue) : undefined,
     resourcePk:
       vaultName !== undefined && vaultAccountId !== undefined
         ? keys.vault(vaultAccountId, awsRegion, vaultName)
@@ -220,8 +260,82 @@ export function buildEventItem(record: Record<string, unknown>, options: BuildIt
     logKey: options.logKey,
     indexedAt: options.indexedAt.toISOString(),
   } as Omit<EventItem, 'recordStorage'>;
-  return withRecord(base, raw);
+  return withRecord(clipSummary(base), raw);
 }
+
+/** Summary attributes clipped to {@link SUMMARY_VALUE_MAX_BYTES}; keys are fitted by the schema. */
+function clipSummary<T extends object>(item: T): T {
+  const out = { ...item } as Record<string, unknown>;
+  for (const attribute of CLIPPED_ATTRIBUTES) {
+    const value = out[attribute];
+    if (typeof value === 'string') out[attribute] = clipSummaryValue(value);
+  }
+  return out as T;
+}
+
+/** Summary strings taken from the record (eventID is fitted where it is read; log keys are ours). */
+const CLIPPED_ATTRIBUTES: readonly (keyof IndexedEventSummary)[] = [
+  'eventTime',
+  'eventSource',
+  'eventName',
+  'awsRegion',
+  'recipientAccountId',
+  'principal',
+  'principalType',
+  'accessKeyId',
+  'sourceIPAddress',
+  'userAgent',
+  'errorCode',
+  'errorMessage',
+  'vaultName',
+  'vaultAccountId',
+  'caseId',
+];
+
+/** The GSI partition keys of an event item, which a case link does not repeat. */
+const GSI_PARTITION_KEYS = Object.values(INDEXES).map((index) => index.partitionKey);
+
+/** An extra item that makes an event found by one more of its support cases. */
+export interface CaseLinkItem extends IndexedEventSummary {
+  readonly [PARTITION_KEY]: string;
+  readonly [SORT_KEY]: string;
+  readonly [TIME_KEY]: string;
+  readonly resourcePk: string;
+  readonly [TTL_ATTRIBUTE]?: number;
+}
+
+/**
+ * The case links of an event item: one per case id after the first (which the event item itself
+ * carries in `resourcePk`), so that `query --case` finds a DescribeCases call by any case it named.
+ * Each carries the event's summary, its `ts` and TTL, under that case's resource key only.
+ */
+export function buildCaseLinkItems(item: EventItem): CaseLinkItem[] {
+  const ids = item.caseIds ?? [];
+  if (ids.length < 2) return [];
+  const summary: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (!NOT_IN_LINKS.has(name) && !GSI_PARTITION_KEYS.includes(name)) summary[name] = value;
+  }
+  return ids.slice(1).map((caseId) => ({
+    ...(summary as unknown as IndexedEventSummary),
+    ...keys.caseLink(item.eventID, caseId),
+    [TIME_KEY]: item[TIME_KEY],
+    caseId,
+    resourcePk: keys.supportCase(caseId),
+    ...(item[TTL_ATTRIBUTE] === undefined ? {} : { [TTL_ATTRIBUTE]: item[TTL_ATTRIBUTE] }),
+  }));
+}
+
+/** Attributes of an event item that its case links leave out (the record stays in one place). */
+const NOT_IN_LINKS = new Set<string>([
+  PARTITION_KEY,
+  SORT_KEY,
+  'caseIds',
+  'recordStorage',
+  'record',
+  'recordGz',
+  'recordRef',
+]);
 
 function expiresAt(
   eventTime: string,

@@ -9,10 +9,17 @@
  * |--------------|----------------------|-----------------|-------------------------------------------|
  * | indexed event| `EVENT#<eventID>`    | `EVENT`         | all four below, sort key `ts`             |
  * | alert marker | `EVENT#<eventID>`    | `ALERT#<rule>`  | none (sparse: never in a GSI)             |
+ * | case link    | `EVENT#<eventID>`    | `CASE#<caseId>` | byResource only, for a call's 2nd..nth case |
+ *
+ * A case link makes a call that names several support cases (DescribeCases' `caseIdList`) found by
+ * each of them, not only by the first: it carries the event's summary under that case's resource
+ * key, and no other GSI key, so the other indexes hold the event once.
  *
  * Every GSI sorts on `ts` = `<eventTime>#<eventID>`: ISO-8601 sorts by time, and the eventID suffix
  * keeps two events of the same second apart. Query with `ScanIndexForward: false` for newest first.
  */
+import { createHash } from 'node:crypto';
+import { DYNAMODB_PARTITION_KEY_MAX_BYTES, DYNAMODB_SORT_KEY_MAX_BYTES } from './aws-limits';
 
 /** Partition key of the base table. */
 export const PARTITION_KEY = 'pk';
@@ -123,20 +130,51 @@ export const PROJECTED_ATTRIBUTES: readonly (keyof IndexedEventSummary)[] = [
   'indexedAt',
 ];
 
-/** Key builders. Each entity owns its prefix; nothing else concatenates keys. */
+/** Marks a key value shortened by {@link fitKey}; followed by the SHA-256 of the whole value. */
+const FITTED_KEY_MARK = '~sha256:';
+
+/**
+ * A key value within DynamoDB's limit for its kind of key. Values from real CloudTrail records are
+ * far shorter; a forged record's may not be. A longer value keeps its first bytes (cut at a
+ * character boundary) and ends with the SHA-256 of the whole value: deterministic, so that the
+ * CLI, building the same key from the same value, finds the item, and distinct values stay apart.
+ */
+export function fitKey(value: string, maxBytes: number): string {
+  if (Buffer.byteLength(value, 'utf8') <= maxBytes) return value;
+  const digest = createHash('sha256').update(value, 'utf8').digest('hex');
+  const keep = maxBytes - FITTED_KEY_MARK.length - digest.length;
+  const bytes = Buffer.from(value, 'utf8');
+  let cut = keep;
+  // Back up to the start of a UTF-8 character (continuation bytes are 10xxxxxx).
+  while (cut > 0 && ((bytes[cut] ?? 0) & 0xc0) === 0x80) cut--;
+  return `${bytes.toString('utf8', 0, cut)}${FITTED_KEY_MARK}${digest}`;
+}
+
+const pk = (value: string) => fitKey(value, DYNAMODB_PARTITION_KEY_MAX_BYTES);
+const sk = (value: string) => fitKey(value, DYNAMODB_SORT_KEY_MAX_BYTES);
+
+/**
+ * Key builders. Each entity owns its prefix; nothing else concatenates keys. Every value has a
+ * non-empty prefix (DynamoDB refuses empty key strings, GSI keys included) and is fitted to the
+ * partition (2048 bytes) or sort key (1024 bytes) limit; see aws-limits.ts.
+ */
 export const keys = {
-  event: (eventID: string) => ({ [PARTITION_KEY]: `EVENT#${eventID}`, [SORT_KEY]: 'EVENT' }),
+  event: (eventID: string) => ({ [PARTITION_KEY]: pk(`EVENT#${eventID}`), [SORT_KEY]: 'EVENT' }),
   alertMarker: (eventID: string, ruleId: string) => ({
-    [PARTITION_KEY]: `EVENT#${eventID}`,
-    [SORT_KEY]: `ALERT#${ruleId}`,
+    [PARTITION_KEY]: pk(`EVENT#${eventID}`),
+    [SORT_KEY]: sk(`ALERT#${ruleId}`),
   }),
-  time: (eventTime: string, eventID: string) => `${eventTime}#${eventID}`,
+  caseLink: (eventID: string, caseId: string) => ({
+    [PARTITION_KEY]: pk(`EVENT#${eventID}`),
+    [SORT_KEY]: sk(`CASE#${caseId}`),
+  }),
+  time: (eventTime: string, eventID: string) => sk(`${eventTime}#${eventID}`),
   vault: (accountId: string, region: string, vaultName: string) =>
-    `VAULT#${accountId}#${region}#${vaultName}`,
-  supportCase: (caseId: string) => `CASE#${caseId}`,
-  principal: (principal: string) => `PRINCIPAL#${principal}`,
-  action: (eventSource: string, eventName: string) => `ACTION#${eventSource}#${eventName}`,
-  location: (accountId: string, region: string) => `LOCATION#${accountId}#${region}`,
+    pk(`VAULT#${accountId}#${region}#${vaultName}`),
+  supportCase: (caseId: string) => pk(`CASE#${caseId}`),
+  principal: (principal: string) => pk(`PRINCIPAL#${principal}`),
+  action: (eventSource: string, eventName: string) => pk(`ACTION#${eventSource}#${eventName}`),
+  location: (accountId: string, region: string) => pk(`LOCATION#${accountId}#${region}`),
 } as const;
 
 /**

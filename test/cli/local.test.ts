@@ -93,7 +93,7 @@ describe('trail-index local on the shipped samples', () => {
     expect(first.stdout).toContain('Alerts: 2 published to the alert topic');
     expect(first.stdout).toContain('  Subject: Glacier vault deleted: myVaultName (999999999999, us-east-1)');
     expect(first.stdout).toMatch(
-      /^ {2}Subject: Glacier vault deletion attempt FAILED \(InvalidParameter.*\): audit-archive \(999999999999, us-east-1\)$/m,
+      /^ {2}Subject: Glacier vault deletion attempt FAILED \(InvalidParamete.*\): audit-archive \(999999999999, us-east-1\)$/m,
     );
     expect(first.stdout).toContain(
       '  Attributes: eventName=DeleteVault account=999999999999 region=us-east-1 outcome=failed',

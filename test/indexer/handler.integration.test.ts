@@ -222,7 +222,7 @@ test('a failed DeleteVault is alerted too, as a FAILED attempt with its error', 
   // Assess
   // SNS caps subjects at 100 characters: the error code gives way before the vault and account.
   expect(alerts.map((a) => a.subject)).toEqual([
-    `Glacier vault deletion attempt FAILED (InvalidParameterVa...): audit-vault (${ACCOUNT}, ${REGION})`,
+    `Glacier vault deletion attempt FAILED (InvalidParameterV...): audit-vault (${ACCOUNT}, ${REGION})`,
   ]);
   expect(alerts[0]?.message).toContain('InvalidParameterValueException');
   expect(alerts[0]?.attributes.outcome).toBe('failed');
