@@ -17,6 +17,7 @@ export type BrokenFileReason =
   | 'trailing-data'
   | 'invalid-json'
   | 'missing-records'
+  | 'record-too-large'
   | 'no-such-key'
   | 'access-denied';
 

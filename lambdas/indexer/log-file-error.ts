@@ -25,6 +25,12 @@ export interface ScanStats {
   decompressedBytes: number;
   recordsScanned: number;
   recordsSelected: number;
+  /** Records skipped unread for their size or depth (see MAX_RECORD_BYTES); absent when none. */
+  recordsTooLarge?: number;
+  /** Of those, the ones whose eventSource may be an indexed source: they could not be indexed. */
+  candidatesTooLarge?: number;
+  /** The size of the largest such record, in bytes. */
+  largestRecordBytes?: number;
 }
 
 export interface SelectedRecord {

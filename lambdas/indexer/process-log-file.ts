@@ -3,6 +3,7 @@
  * bounded groups, then publish the alerts their rules call for. Used by the Lambda handler, the
  * CLI's backfill and local mode alike.
  */
+import { MAX_RECORD_BYTES } from '../shared/aws-limits';
 import {
   buildCaseLinkItems,
   buildEventItem,
@@ -131,6 +132,26 @@ export async function processLogFile(
   }
   // What was read before a file turned out broken is indexed (and alerted) too.
   await flush();
+  const tooLarge = stats.recordsTooLarge ?? 0;
+  if (tooLarge > 0) {
+    // Skipped unread (see MAX_RECORD_BYTES): the rest of the file is indexed. One that may be of an
+    // indexed source could not be indexed, so the file fails for an operator to look at.
+    const candidates = stats.candidatesTooLarge ?? 0;
+    const details = {
+      s3Bucket: bucket,
+      s3Key: key,
+      recordsTooLarge: tooLarge,
+      mayBeIndexedSource: candidates,
+      largestRecordBytes: stats.largestRecordBytes,
+      limitBytes: MAX_RECORD_BYTES,
+    };
+    if (candidates > 0) {
+      logger.error('Records too large to index were skipped; the rest of the file was indexed', details);
+      broken ??= 'record-too-large';
+    } else {
+      logger.warn('Records too large to read, of other services, were skipped', details);
+    }
+  }
 
   let published = 0;
   let inFlight = 0;

@@ -2,7 +2,18 @@
  * The JSON side of the log scanner: decompressed text in, the selected records of its top-level
  * `Records` array out.
  */
+import { MAX_RECORD_BYTES } from '../shared/aws-limits';
 import { LogFileError, type ScanStats, type SelectedRecord } from './log-file-error';
+
+/**
+ * Brackets tracked inside one record. Deeper nesting (not something CloudTrail writes) makes the
+ * record too large to parse, like one over {@link MAX_RECORD_BYTES}: skipped and reported.
+ */
+const MAX_RECORD_DEPTH = 65_536;
+/** Nesting outside records (the top-level value, other top-level keys' values). */
+const MAX_OUTER_DEPTH = 1024;
+/** A number or literal outside records longer than this is refused (JSON.parse would read it). */
+const MAX_SCALAR_BYTES = 1024;
 
 // ---------------------------------------------------------------------------------------------
 // JSON record splitter
@@ -81,6 +92,10 @@ export class RecordScanner {
   private inRecord = false;
   private recordStart = 0;
   private recordParts: Buffer[] = [];
+  /** Bytes of the record in earlier chunks (kept in `recordParts` unless it is too large). */
+  private recordBytes = 0;
+  /** Over {@link MAX_RECORD_BYTES} or {@link MAX_RECORD_DEPTH}: its bytes are no longer kept. */
+  private recordTooLarge = false;
   private recordDepth = 0;
   private recordBrackets = new Uint8Array(64);
   private recordInString = false;
@@ -147,6 +162,8 @@ export class RecordScanner {
             this.inRecord = true;
             this.recordStart = i;
             this.recordParts = [];
+            this.recordBytes = 0;
+            this.recordTooLarge = false;
             this.recordDepth = 0;
             this.recordInString = false;
             this.recordCandidate = this.everyRecordIsCandidate;
@@ -155,6 +172,12 @@ export class RecordScanner {
             i = this.skipRecord(buf, i, out);
             if (i < 0) return;
             break;
+          }
+          if (this.stack.length >= MAX_OUTER_DEPTH) {
+            throw new LogFileError(
+              'invalid-json',
+              `nesting deeper than ${MAX_OUTER_DEPTH} levels outside the records`,
+            );
           }
           if (c === OPEN_BRACE) {
             this.stack.push(OBJECT);
@@ -320,15 +343,21 @@ export class RecordScanner {
         if (depth === 1) keyNext = false;
       } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
         if (depth === brackets.length) {
-          const grown = new Uint8Array(depth * 2);
-          grown.set(brackets);
-          brackets = this.recordBrackets = grown;
+          if (depth < MAX_RECORD_DEPTH) {
+            const grown = new Uint8Array(depth * 2);
+            grown.set(brackets);
+            brackets = this.recordBrackets = grown;
+          } else {
+            // Deeper levels are counted, not tracked (the write below falls outside the array).
+            this.recordTooLarge = true;
+          }
         }
         brackets[depth++] = c;
         if (depth === 1) keyNext = true;
       } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
         // '{' + 2 === '}' and '[' + 2 === ']'
-        if (depth === 0 || brackets[--depth] !== (c ?? 0) - 2) this.unexpected(c);
+        if (depth === 0 || (brackets[--depth] !== (c ?? 0) - 2 && depth < brackets.length))
+          this.unexpected(c);
         if (depth === 0) {
           this.inRecord = false;
           this.recordInString = false;
@@ -348,7 +377,13 @@ export class RecordScanner {
     this.recordSourceKey = cut >= 0 ? false : sourceKey;
     // An odd run of backslashes at the end escapes the first byte of the next chunk.
     this.stringSkip = cut >= 0 ? trailingBackslashes(buf, cut) & 1 : 0;
-    this.recordParts.push(this.recordStart === 0 ? buf : buf.subarray(this.recordStart));
+    const part = this.recordStart === 0 ? buf : buf.subarray(this.recordStart);
+    this.recordBytes += part.length;
+    if (this.recordBytes > MAX_RECORD_BYTES) this.recordTooLarge = true;
+    // A record too large to parse is followed to its end, but its bytes are not kept: memory stays
+    // bounded whatever the input.
+    if (this.recordTooLarge) this.recordParts = [];
+    else this.recordParts.push(part);
     return -1;
   }
 
@@ -370,6 +405,12 @@ export class RecordScanner {
     this.expect = EXPECT_COMMA_OR_END;
     const parts = this.recordParts;
     this.recordParts = [];
+    // Exactly the limit, however the record was cut into chunks.
+    const size = this.recordBytes + last + 1 - this.recordStart;
+    if (this.recordTooLarge || size > MAX_RECORD_BYTES) {
+      this.tooLarge(size, candidate);
+      return;
+    }
     if (!candidate) return;
     const tail = buf.subarray(this.recordStart, last + 1);
     const raw = (parts.length === 0 ? tail : Buffer.concat([...parts, tail])).toString('utf8');
@@ -384,6 +425,19 @@ export class RecordScanner {
       this.stats.recordsSelected++;
       out.push({ record: record as Record<string, unknown>, raw });
     }
+  }
+
+  /**
+   * A record over {@link MAX_RECORD_BYTES} (or nested deeper than {@link MAX_RECORD_DEPTH}) was
+   * skipped unread. CloudTrail writes none (its largest event is 256 KB), so it is forged or
+   * corrupt. The rest of the file is still scanned; a skipped record that may be of an indexed
+   * source is counted apart, and makes the file fail once the rest is indexed.
+   */
+  private tooLarge(bytes: number, candidate: boolean): void {
+    const stats = this.stats;
+    stats.recordsTooLarge = (stats.recordsTooLarge ?? 0) + 1;
+    if (candidate) stats.candidatesTooLarge = (stats.candidatesTooLarge ?? 0) + 1;
+    stats.largestRecordBytes = Math.max(stats.largestRecordBytes ?? 0, bytes);
   }
 
   // --- strings outside records ---------------------------------------------------------------
@@ -479,7 +533,11 @@ export class RecordScanner {
     let j = from;
     while (j < len && isScalarByte(buf[j])) j++;
     if (j >= len) {
-      (this.tokenParts ??= []).push(buf.subarray(this.tokenStart));
+      const parts = (this.tokenParts ??= []);
+      parts.push(buf.subarray(this.tokenStart));
+      if (parts.reduce((sum, part) => sum + part.length, 0) > MAX_SCALAR_BYTES) {
+        throw new LogFileError('invalid-json', `a number or literal of more than ${MAX_SCALAR_BYTES} bytes`);
+      }
       return -1;
     }
     this.inScalar = false;
@@ -496,6 +554,10 @@ export class RecordScanner {
   }
 
   private endScalar(buf: Buffer, start: number, end: number): void {
+    // The same limit whether the token was cut by a chunk boundary or not.
+    if (end - start > MAX_SCALAR_BYTES) {
+      throw new LogFileError('invalid-json', `a number or literal of more than ${MAX_SCALAR_BYTES} bytes`);
+    }
     if (!isValidScalar(buf, start, end)) {
       throw new LogFileError('invalid-json', `invalid literal '${buf.toString('latin1', start, end)}'`);
     }

@@ -11,6 +11,7 @@ import { defaultDeps } from '../../lambdas/indexer/deps';
 import { IndexingFailedError } from '../../lambdas/indexer/errors';
 import type { NotificationSummary } from '../../lambdas/indexer/types';
 import { recordFromItem } from '../../lambdas/shared/event-item';
+import { MAX_RECORD_BYTES } from '../../lambdas/shared/aws-limits';
 import { keys } from '../../lambdas/shared/schema';
 import {
   ACCOUNT,
@@ -497,4 +498,69 @@ test('the exported handler, as Lambda loads it, reads its configuration from the
   // Assess
   expect(summary.files.map((f) => f.status)).toEqual(['indexed']);
   expect(await queryIndex(p, 'byResource', keys.supportCase('case-exported-handler'))).toHaveLength(1);
+});
+
+describe('a record larger than the scanner keeps (MAX_RECORD_BYTES)', () => {
+  const before = glacierRecord('CreateVault');
+  const after = glacierRecord('DeleteVault', {
+    requestParameters: { accountId: '-', vaultName: 'after-big' },
+  });
+  const blob = 'y'.repeat(MAX_RECORD_BYTES + 1024);
+
+  test('one of an indexed source: the rest is indexed and alerted, the file fails with the reason', async () => {
+    // Prepare
+    const big = glacierRecord('SetVaultNotifications', {
+      requestParameters: { vaultName: 'big', note: blob },
+    });
+    const key = logFileKey();
+    await putObject(p, key, logFileBody([before, big, after]));
+
+    // Act
+    const error = await failureOf(handler(await deliver(p, [cloudTrailMessage(p.bucket, [key])])));
+    const alerts = await receiveAlerts(p);
+
+    // Assess
+    expect(error.summary.files.map((f) => [f.status, f.reason, f.recordsScanned])).toEqual([
+      ['failed', 'record-too-large', 3],
+    ]);
+    expect(await getEvent(p, String(before.eventID))).toBeDefined();
+    expect(await getEvent(p, String(after.eventID))).toBeDefined();
+    expect(await getEvent(p, String(big.eventID))).toBeUndefined();
+    expect(alerts.map((a) => a.attributes.eventName)).toEqual(['DeleteVault']);
+  });
+
+  test('one of another service: skipped, and the file is indexed', async () => {
+    // Prepare
+    const big = otherServiceRecord({ requestParameters: { note: blob } });
+    const key = logFileKey();
+    await putObject(p, key, logFileBody([before, big]));
+
+    // Act
+    const summary = await handler(await deliver(p, [cloudTrailMessage(p.bucket, [key])]));
+
+    // Assess
+    expect(summary.files.map((f) => [f.status, f.recordsScanned])).toEqual([['indexed', 2]]);
+  });
+});
+
+test('DescribeCases naming several cases is found by each of them, once', async () => {
+  // Prepare
+  const ids = ['case-111-a', 'case-222-b', 'case-333-c'];
+  const describe = supportRecord('DescribeCases', { requestParameters: { caseIdList: ids } });
+
+  // Act
+  const summary = await deliverFiles({ [logFileKey()]: logFileBody([describe]) });
+  const found = await Promise.all(ids.map((id) => queryIndex(p, 'byResource', keys.supportCase(id))));
+  const byAction = await queryIndex(
+    p,
+    'byAction',
+    keys.action(String(describe.eventSource), 'DescribeCases'),
+  );
+
+  // Assess
+  expect(summary.files[0]?.eventsIndexed).toEqual({ [String(describe.eventSource)]: 1 });
+  expect(found.map((items) => items.map((item) => [item.eventID, item.caseId]))).toEqual(
+    ids.map((id) => [[describe.eventID, id]]),
+  );
+  expect(byAction.filter((item) => item.eventID === describe.eventID)).toHaveLength(1);
 });
