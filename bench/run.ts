@@ -166,8 +166,8 @@ async function main(): Promise<void> {
     log(`Cold start: failed: ${coldStart.error}`);
   } else {
     for (const [name, c] of [
-      ['SDK from the runtime (deployed)', coldStart.deployed],
-      ['SDK bundled (alternative)', coldStart.sdkBundled],
+      ['SDK bundled (deployed)', coldStart.deployed],
+      ['SDK from the runtime (alternative)', coldStart.sdkFromRuntime],
     ] as const) {
       log(
         `Cold start, ${name}: bundle ${c.handlerBundle.kib} KiB; import ${show(c.importMs.handler, 1, ' ms')} ` +

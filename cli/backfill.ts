@@ -8,6 +8,7 @@
  * live beside `CloudTrail/`, so they are never listed; anything else in a day folder is classified
  * by the indexer's own rules and skipped.
  */
+import { normaliseKeyPrefix } from '../lambdas/indexer/log-source';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { isLogFileKey } from '../lambdas/indexer/notification';
 import { failedFileResult, type FileResult } from '../lambdas/indexer/types';
@@ -117,10 +118,8 @@ const YEAR = /^\d{4}$/;
 const TWO_DIGITS = /^\d{2}$/;
 
 /** `'logs'`, `'logs/'`, `'/logs/'` → `'logs/'`; `''` or `undefined` → `''`. */
-export function normalisePrefix(prefix: string | undefined): string {
-  const trimmed = (prefix ?? '').replace(/^\/+|\/+$/g, '');
-  return trimmed === '' ? '' : `${trimmed}/`;
-}
+/** The trail's key prefix as it appears before `AWSLogs/`: the indexer's own normalisation. */
+export const normalisePrefix = normaliseKeyPrefix;
 
 export async function runBackfill(deps: BackfillDeps, options: BackfillOptions): Promise<BackfillReport> {
   const prefix = normalisePrefix(options.prefix);

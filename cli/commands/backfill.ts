@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type * as IndexerCore from '../../lambdas/indexer/process-log-file';
 import type * as IndexerDeps from '../../lambdas/indexer/deps';
 import { IndexerConfig, readIndexingSettings } from '../../lambdas/indexer/config';
+import type { LogSource } from '../../lambdas/indexer/log-source';
 import { ConfigError } from '../../lambdas/indexer/errors';
 import type { FileResult } from '../../lambdas/indexer/types';
 import { DEFAULT_INDEXED_SOURCES, DEFAULT_STACK_NAME, ENV, STACK_OUTPUT } from '../../lambdas/shared/config';
@@ -73,7 +74,7 @@ export function addIndexerOptions(command: Command): Command {
  * `--debug` (then they go to stdout as JSON, as in Lambda).
  */
 export function loadIndexer(
-  target: { tableName: string; alertTopicArn: string; settings?: DeployedSettings },
+  target: { tableName: string; alertTopicArn: string; logSource: LogSource; settings?: DeployedSettings },
   tuning: IndexerTuning,
 ): { deps: ReturnType<typeof IndexerDeps.defaultDeps>; core: typeof IndexerCore } {
   if (tuning.debug !== true) {
@@ -107,6 +108,7 @@ export function loadIndexer(
   const config: IndexerConfig = {
     tableName: target.tableName,
     alertTopicArn: target.alertTopicArn,
+    logSource: target.logSource,
     ...settings,
   };
   return { deps: defaultDeps(config), core };
@@ -179,6 +181,7 @@ async function backfill(options: BackfillCommandOptions): Promise<void> {
           {
             tableName: target.table ?? '',
             alertTopicArn: target.alertTopic ?? '',
+            logSource: { bucket: target.bucket, prefix },
             ...(target.settings === undefined ? {} : { settings: target.settings }),
           },
           options,

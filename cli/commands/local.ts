@@ -133,6 +133,9 @@ async function runLocked(
     Object.assign(process.env, {
       [ENV.tableName]: pipeline.tableName,
       [ENV.alertTopicArn]: pipeline.alertTopicArn,
+      [ENV.logBucket]: pipeline.bucket,
+      // One trail's folder: its prefix is what comes before AWSLogs/ in the first key.
+      [ENV.logKeyPrefix]: /^(.*?)AWSLogs\//.exec(files[0]?.key ?? '')?.[1] ?? '',
       [ENV.indexedSources]: process.env[ENV.indexedSources] ?? DEFAULT_INDEXED_SOURCES.join(','),
       // Powertools then writes through the global console, which is pointed at the log file below.
       POWERTOOLS_DEV: 'true',

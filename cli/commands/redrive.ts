@@ -3,6 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
 import type * as CreateHandler from '../../lambdas/indexer/create-handler';
 import { DEFAULT_STACK_NAME } from '../../lambdas/shared/config';
+import { normaliseKeyPrefix, type LogSource } from '../../lambdas/indexer/log-source';
 import { safeText } from '../../lambdas/shared/safe-text';
 import { addAwsOptions } from '../aws-options';
 import { DeployedSettings, deployedSettings, readStackOutputs, requireOutput } from '../deployment';
@@ -14,6 +15,8 @@ interface RedriveCommandOptions extends IndexerTuning {
   readonly stack?: string | true;
   readonly table?: string;
   readonly alertTopic?: string;
+  readonly bucket?: string;
+  readonly prefix?: string;
   readonly failureQueue?: string;
   readonly deadLetterQueue?: string;
   readonly dryRun?: boolean;
@@ -33,11 +36,16 @@ export function redriveCommand(): Command {
     .addOption(
       new Option(
         '--stack [name]',
-        `read the queues, table and alert topic from the stack's outputs (default name: ${DEFAULT_STACK_NAME})`,
+        `read the queues, table, alert topic and trail bucket from the stack's outputs (default name: ${DEFAULT_STACK_NAME})`,
       ),
     )
     .option('--table <name>', 'the index table (instead of, or overriding, the stack output)')
     .option('--alert-topic <arn>', 'the alert topic (instead of, or overriding, the stack output)')
+    .option(
+      '--bucket <name>',
+      'the trail bucket, the only one read (instead of, or overriding, the stack output): a message naming another is refused',
+    )
+    .option('--prefix <prefix>', "the trail's S3 key prefix, if it has one (the part before AWSLogs/)")
     .option(
       '--failure-queue <url>',
       "the failure destination queue's URL (instead of, or overriding, the stack output)",
@@ -60,6 +68,9 @@ export function redriveCommand(): Command {
     `
 The handler publishes alerts as the Lambda does (each vault deletion once, whatever the retries).
 Messages that are neither an invocation record nor an SNS notification are reported, never deleted.
+Only files in the trail bucket under its prefix are read: a message naming another bucket or key
+(one planted in a queue, say) is refused, reported and kept, and nothing of it is read with your
+credentials.
 Exit code 1 when anything is left in a queue.
 
 Examples:
@@ -106,6 +117,7 @@ async function redrive(options: RedriveCommandOptions): Promise<void> {
 interface Target {
   readonly tableName: string;
   readonly alertTopicArn: string;
+  readonly logSource: LogSource;
   readonly queues: RedriveQueue[];
   readonly settings?: DeployedSettings;
 }
@@ -113,6 +125,7 @@ interface Target {
 async function resolveTarget(options: RedriveCommandOptions): Promise<Target> {
   let table = options.table;
   let alertTopic = options.alertTopic;
+  let bucket = options.bucket;
   let failureQueue = options.failureQueue;
   let deadLetterQueue = options.deadLetterQueue;
   let settings: DeployedSettings | undefined;
@@ -121,6 +134,7 @@ async function resolveTarget(options: RedriveCommandOptions): Promise<Target> {
     const outputs = await readStackOutputs(stackName);
     table ??= requireOutput(outputs, 'tableName', stackName);
     alertTopic ??= requireOutput(outputs, 'alertTopicArn', stackName);
+    bucket ??= requireOutput(outputs, 'logBucketName', stackName);
     failureQueue ??= requireOutput(outputs, 'failureDestinationQueueUrl', stackName);
     deadLetterQueue ??= requireOutput(outputs, 'subscriptionDlqUrl', stackName);
     settings = deployedSettings(outputs);
@@ -129,15 +143,16 @@ async function resolveTarget(options: RedriveCommandOptions): Promise<Target> {
     ...(failureQueue === undefined ? [] : [{ role: 'failure-destination' as const, url: failureQueue }]),
     ...(deadLetterQueue === undefined ? [] : [{ role: 'subscription-dlq' as const, url: deadLetterQueue }]),
   ];
-  if (table === undefined || alertTopic === undefined || queues.length === 0) {
+  if (table === undefined || alertTopic === undefined || bucket === undefined || queues.length === 0) {
     throw new UsageError(
-      `which deployment? Give --stack [NAME] (default ${DEFAULT_STACK_NAME}), or --table, --alert-topic and ` +
-        'at least one of --failure-queue and --dead-letter-queue',
+      `which deployment? Give --stack [NAME] (default ${DEFAULT_STACK_NAME}), or --table, --alert-topic, ` +
+        '--bucket and at least one of --failure-queue and --dead-letter-queue',
     );
   }
   return {
     tableName: table,
     alertTopicArn: alertTopic,
+    logSource: { bucket, prefix: normaliseKeyPrefix(options.prefix) },
     queues,
     ...(settings === undefined ? {} : { settings }),
   };

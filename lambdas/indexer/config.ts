@@ -4,11 +4,14 @@
  */
 import { DEFAULT_INDEXED_SOURCES, ENV } from '../shared/config';
 import { ConfigError } from './errors';
+import { type LogSource, normaliseKeyPrefix } from './log-source';
 
 export interface IndexerConfig {
   readonly tableName: string;
   readonly alertTopicArn: string;
   readonly indexedSources: ReadonlySet<string>;
+  /** The only bucket and key prefix the indexer reads from. */
+  readonly logSource: LogSource;
   /** Days to keep events after their eventTime; undefined keeps them forever. */
   readonly retentionDays?: number;
 }
@@ -23,6 +26,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
   return {
     tableName: required(ENV.tableName),
     alertTopicArn: required(ENV.alertTopicArn),
+    logSource: { bucket: required(ENV.logBucket), prefix: normaliseKeyPrefix(env[ENV.logKeyPrefix]) },
     ...readIndexingSettings(env),
   };
 }

@@ -7,6 +7,7 @@
 import type { Context, SNSEvent } from 'aws-lambda';
 import { METRIC } from '../shared/config';
 import { IndexingFailedError } from './errors';
+import { REFUSAL_REASONS } from './log-source';
 import { parseNotification, snsRecords } from './notification';
 import { count, countEventsIndexed, logger, metrics } from './observability';
 import { IndexerDeps, processLogFile } from './process-log-file';
@@ -80,6 +81,7 @@ function report(result: FileResult): void {
     result.status
   ];
   count(metric);
+  if (result.reason !== undefined && REFUSAL_REASONS.has(result.reason)) count(METRIC.filesRefused);
   count(METRIC.recordsScanned, result.recordsScanned);
   count(METRIC.alertsPublished, result.alertsPublished);
   count(METRIC.writeRetries, result.writeRetries ?? 0);

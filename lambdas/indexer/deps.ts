@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createAlertPublisher } from './alert-publisher';
 import { IndexerConfig, readConfig, readIndexedSources } from './config';
+import { ConfigError } from './errors';
 import { createIndexWriter } from './index-writer';
 import type { IndexerDeps } from './process-log-file';
 import { createS3LogReader } from './s3-log-reader';
@@ -24,12 +25,16 @@ function sharedClients() {
  * lets the CLI index into a table it names without setting environment variables.
  */
 export function defaultDeps(overrides: Partial<IndexerConfig> = {}): IndexerDeps {
-  const { tableName, alertTopicArn } = overrides;
-  // The CLI names the table and topic itself; the Lambda gets them from its environment.
-  const config: IndexerConfig =
-    tableName !== undefined && alertTopicArn !== undefined
-      ? { indexedSources: readIndexedSources(), ...overrides, tableName, alertTopicArn }
-      : { ...readConfig(), ...overrides };
+  const { tableName, alertTopicArn, logSource } = overrides;
+  // The CLI names the table, topic and trail bucket itself; the Lambda gets them from its environment.
+  let config: IndexerConfig;
+  if (tableName !== undefined && alertTopicArn !== undefined) {
+    if (logSource === undefined)
+      throw new ConfigError("the trail's bucket is required: it is the only one read");
+    config = { indexedSources: readIndexedSources(), ...overrides, tableName, alertTopicArn, logSource };
+  } else {
+    config = { ...readConfig(), ...overrides };
+  }
   const { s3, sns, dynamodb } = sharedClients();
   return {
     config,

@@ -18,6 +18,8 @@ export type BrokenFileReason =
   | 'invalid-json'
   | 'missing-records'
   | 'record-too-large'
+  | 'untrusted-bucket'
+  | 'outside-prefix'
   | 'no-such-key'
   | 'access-denied';
 

@@ -17,6 +17,7 @@ import type { IndexerConfig } from './config';
 import { UnreadableFileError } from './errors';
 import type { IndexWriter } from './index-writer';
 import { LogFileError, scanLogFile, ScanStats } from './log-scanner';
+import { refusalOf } from './log-source';
 import { classifyKey } from './notification';
 import { logger } from './observability';
 import type { LogReader } from './s3-log-reader';
@@ -78,6 +79,21 @@ export async function processLogFile(
     decompressedBytes: stats.decompressedBytes,
   });
 
+  // Another bucket is refused whatever the key; in the trail bucket, only log files are read, so
+  // only they need to be under the prefix.
+  const refusal = refusalOf(deps.config.logSource, file);
+  if (refusal !== undefined && (refusal.reason === 'untrusted-bucket' || kind === 'log')) {
+    // Never read and never alerted on: the message may have been planted.
+    logger.error('Refused a log file outside the trail bucket and prefix', {
+      s3Bucket: bucket,
+      s3Key: key,
+      reason: refusal.reason,
+      detail: refusal.message,
+      trailBucket: deps.config.logSource.bucket,
+      trailPrefix: deps.config.logSource.prefix,
+    });
+    return result('failed', refusal.reason);
+  }
   if (kind !== 'log') return result('skipped', `${kind}-file`);
 
   const rules = deps.rules ?? DEFAULT_ALERT_RULES;

@@ -11,6 +11,10 @@ export const ENV = {
   indexedSources: 'INDEXED_SOURCES',
   /** Days to keep indexed events; absent or empty means keep forever. */
   retentionDays: 'RETENTION_DAYS',
+  /** The trail's bucket: the only bucket the indexer reads. */
+  logBucket: 'LOG_BUCKET',
+  /** The trail's key prefix (before `AWSLogs/`); absent or empty for none. */
+  logKeyPrefix: 'LOG_KEY_PREFIX',
 } as const;
 
 /** The event sources indexed when nothing else is configured. */
@@ -29,6 +33,8 @@ export const METRIC = {
   filesProcessed: 'LogFilesProcessed',
   filesSkipped: 'LogFilesSkipped',
   filesFailed: 'LogFilesFailed',
+  /** Files a notification named outside the trail's bucket or prefix: refused unread. */
+  filesRefused: 'LogFilesRefused',
   notificationsSkipped: 'NotificationsSkipped',
   recordsScanned: 'RecordsScanned',
   eventsIndexed: 'EventsIndexed',

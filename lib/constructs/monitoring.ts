@@ -101,6 +101,12 @@ export class Monitoring extends Construct {
       'trail-index: the indexer could not read one or more log files; see its log group.',
       metric(METRIC.filesFailed),
     );
+    anyAtAll(
+      'LogFilesRefused',
+      'trail-index: a notification named a file outside the trail bucket or its prefix; it was refused unread. ' +
+        'Someone may be planting messages: check who can publish to the delivery topic and send to its queues.',
+      metric(METRIC.filesRefused),
+    );
     const failedDeliveries = props.deliveryTopic.metricNumberOfNotificationsFailed({
       period,
       statistic: 'Sum',
@@ -140,6 +146,7 @@ export class Monitoring extends Construct {
               metric(METRIC.filesProcessed, 'processed'),
               metric(METRIC.filesSkipped, 'skipped'),
               metric(METRIC.filesFailed, 'failed'),
+              metric(METRIC.filesRefused, 'refused (outside the trail bucket)'),
             ],
             [metric(METRIC.recordsScanned, 'records scanned')],
           ),

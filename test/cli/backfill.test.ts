@@ -142,8 +142,12 @@ async function createFixture(): Promise<Fixture> {
 }
 
 /** The indexer core bound to the fixture's table and topic, recording which keys it was given. */
-function indexerDeps(f: Fixture, seen: string[] = []): BackfillDeps {
-  const deps = defaultDeps({ tableName: f.p.tableName, alertTopicArn: f.p.alertTopicArn });
+function indexerDeps(f: Fixture, seen: string[] = [], prefix = ''): BackfillDeps {
+  const deps = defaultDeps({
+    tableName: f.p.tableName,
+    alertTopicArn: f.p.alertTopicArn,
+    logSource: { bucket: f.p.bucket, prefix },
+  });
   return {
     s3: f.p.s3,
     processFile: (file, options) => {
@@ -568,7 +572,10 @@ describe('prefix', () => {
     const file = await putLogFile(f.p, key, '2026-11-10', [glacierRecord('DescribeVault')]);
 
     // Act
-    const report = await runBackfill(indexerDeps(f), { bucket: f.p.bucket, prefix: '/audit/trail/' });
+    const report = await runBackfill(indexerDeps(f, [], 'audit/trail'), {
+      bucket: f.p.bucket,
+      prefix: '/audit/trail/',
+    });
 
     // Assess
     expect(report.listed).toEqual(sum([file]));

@@ -4,6 +4,7 @@
  * referencing log files in the bucket.
  */
 import { randomUUID } from 'node:crypto';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   Message,
@@ -110,7 +111,13 @@ async function peek(queueUrl: string): Promise<Message[]> {
 
 beforeAll(async () => {
   p = await createTestPipeline();
-  const handler = createHandler(defaultDeps({ tableName: p.tableName, alertTopicArn: p.alertTopicArn }));
+  const handler = createHandler(
+    defaultDeps({
+      tableName: p.tableName,
+      alertTopicArn: p.alertTopicArn,
+      logSource: { bucket: p.bucket, prefix: '' },
+    }),
+  );
   deps = { sqs: p.sqs, handle: (event) => handler(event) };
 });
 
@@ -212,6 +219,34 @@ describe('a redrive of both queues', () => {
       reason: expect.stringMatching(/not JSON/) as unknown,
     });
     expect(report).toMatchObject({ redriven: 3, stillFailing: 1, unrecognised: 1, truncated: false });
+  });
+});
+
+describe('a message planted in a queue that names another bucket', () => {
+  it('is refused unread: nothing indexed, no alert, the message kept and reported', async () => {
+    // Prepare: a forged log file with a vault deletion, in a bucket that is not the trail's.
+    const otherBucket = `planted-${randomUUID().slice(0, 8)}`;
+    await p.s3.send(new CreateBucketCommand({ Bucket: otherBucket }));
+    const forged = glacierRecord('DeleteVault');
+    const key = logFileKey();
+    await p.s3.send(new PutObjectCommand({ Bucket: otherBucket, Key: key, Body: logFileBody([forged]) }));
+    const queue = await createQueue('planted');
+    const id = await send(queue, invocationRecord(snsEvent(cloudTrailMessage(otherBucket, [key]))));
+
+    // Act
+    const planted = await runRedrive(deps, {
+      queues: [{ role: 'failure-destination', url: queue }],
+      waitTimeSeconds: 0,
+    });
+    const alerts = await receiveAlerts(p, 0);
+
+    // Assess
+    expect(planted.outcomes).toMatchObject([
+      { messageId: id, status: 'failed', failedFiles: [{ key, reason: 'untrusted-bucket' }] },
+    ]);
+    expect(await getEvent(p, String(forged.eventID))).toBeUndefined();
+    expect(alerts).toEqual([]);
+    expect((await peek(queue)).map((m) => m.MessageId)).toEqual([id]);
   });
 });
 

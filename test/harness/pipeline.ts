@@ -46,6 +46,8 @@ export async function createTestPipeline(): Promise<TestPipeline> {
   });
   process.env[ENV.tableName] = pipeline.tableName;
   process.env[ENV.alertTopicArn] = pipeline.alertTopicArn;
+  process.env[ENV.logBucket] = pipeline.bucket;
+  delete process.env[ENV.logKeyPrefix];
   delete process.env[ENV.indexedSources];
   delete process.env[ENV.retentionDays];
   const s3 = new S3Client({});

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHandler, IndexerHandler } from '../../lambdas/indexer/create-handler';
 import type * as HandlerModule from '../../lambdas/indexer/handler';
 import { defaultDeps } from '../../lambdas/indexer/deps';
@@ -240,7 +241,7 @@ test('every key of a notification and every record of an event is processed', as
   const [keyA, keyB, keyC] = [
     logFileKey(),
     logFileKey({ region: 'eu-west-1' }),
-    logFileKey({ prefix: 'org/trails' }),
+    logFileKey({ organizationId: 'o-a1b2c3d4e5' }),
   ];
   await putObject(p, keyA, logFileBody([a, otherServiceRecord()]));
   await putObject(p, keyB, logFileBody([b]));
@@ -563,4 +564,66 @@ test('DescribeCases naming several cases is found by each of them, once', async 
     ids.map((id) => [[describe.eventID, id]]),
   );
   expect(byAction.filter((item) => item.eventID === describe.eventID)).toHaveLength(1);
+});
+
+describe('notifications that name files outside the trail bucket or prefix', () => {
+  test('another bucket is refused unread, never alerted on, and the rest of the message is indexed', async () => {
+    // Prepare: a forged vault deletion in a bucket the trail does not use.
+    const otherBucket = `planted-${randomBytes(4).toString('hex')}`;
+    await p.s3.send(new CreateBucketCommand({ Bucket: otherBucket }));
+    const forged = glacierRecord('DeleteVault');
+    const forgedKey = logFileKey();
+    await p.s3.send(
+      new PutObjectCommand({ Bucket: otherBucket, Key: forgedKey, Body: logFileBody([forged]) }),
+    );
+    const good = glacierRecord('DescribeVault');
+    const goodKey = logFileKey();
+    await putObject(p, goodKey, logFileBody([good]));
+
+    // Act
+    const error = await failureOf(
+      handler(
+        await deliver(p, [
+          cloudTrailMessage(otherBucket, [forgedKey]),
+          cloudTrailMessage(p.bucket, [goodKey]),
+        ]),
+      ),
+    );
+    const alerts = await receiveAlerts(p, 0);
+
+    // Assess
+    expect(error.summary.files.map((f) => [f.bucket, f.status, f.reason, f.recordsScanned])).toEqual([
+      [otherBucket, 'failed', 'untrusted-bucket', 0],
+      [p.bucket, 'indexed', undefined, 1],
+    ]);
+    expect(await getEvent(p, String(forged.eventID))).toBeUndefined();
+    expect(await getEvent(p, String(good.eventID))).toBeDefined();
+    expect(alerts).toEqual([]);
+  });
+
+  test('with a key prefix, a log file outside it is refused, and one under it indexed', async () => {
+    // Prepare: the function configured for a trail that writes under audit/.
+    process.env.LOG_KEY_PREFIX = 'audit';
+    const prefixed = createHandler(defaultDeps());
+    delete process.env.LOG_KEY_PREFIX;
+    const [inside, outside] = [glacierRecord('DeleteVault'), glacierRecord('DeleteVault')];
+    const insideKey = logFileKey({ prefix: 'audit' });
+    const outsideKey = logFileKey();
+    await putObject(p, insideKey, logFileBody([inside]));
+    await putObject(p, outsideKey, logFileBody([outside]));
+
+    // Act
+    const error = await failureOf(
+      prefixed(await deliver(p, [cloudTrailMessage(p.bucket, [insideKey, outsideKey])])),
+    );
+    const alerts = await receiveAlerts(p);
+
+    // Assess
+    expect(error.summary.files.map((f) => [f.key, f.status, f.reason])).toEqual([
+      [insideKey, 'indexed', undefined],
+      [outsideKey, 'failed', 'outside-prefix'],
+    ]);
+    expect(await getEvent(p, String(outside.eventID))).toBeUndefined();
+    expect(alerts.map((a) => a.attributes.eventName)).toEqual(['DeleteVault']);
+  });
 });
