@@ -25,6 +25,13 @@ export interface TrailIndexOptions {
    */
   readonly organizationId?: string;
   /**
+   * The management account id, when the organization trail is deployed from a CloudTrail delegated
+   * administrator account: the trail then belongs to the management account, and the policies name
+   * its ARN. Requires organizationId.
+   * @default - the deploying account
+   */
+  readonly managementAccountId?: string;
+  /**
    * Event sources whose events are indexed.
    * @default ['glacier.amazonaws.com', 'support.amazonaws.com']
    */
@@ -85,6 +92,7 @@ export const CONTEXT_KEYS = [
   'alertEmail',
   'trailName',
   'organizationId',
+  'managementAccountId',
   'indexedSources',
   'indexRetentionDays',
   ...(Object.keys(DEFAULT_LIFECYCLE) as LifecycleOption[]),
@@ -108,6 +116,7 @@ export class InvalidConfigurationError extends Error {
 const TRAIL_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?![._-])){1,126}[A-Za-z0-9]$/;
 const IP_ADDRESS = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const ACCOUNT_ID = /^\d{12}$/;
 const EVENT_SOURCE = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.amazonaws\.com$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -153,6 +162,15 @@ export function validateOptions(options: TrailIndexOptions): string[] {
   }
   if (options.organizationId !== undefined && !ORGANIZATION_ID.test(options.organizationId)) {
     problems.push(`organizationId must look like o-abcd123456 (got "${options.organizationId}")`);
+  }
+  if (options.managementAccountId !== undefined) {
+    if (!ACCOUNT_ID.test(options.managementAccountId)) {
+      problems.push(
+        `managementAccountId must be a 12-digit account id (got "${options.managementAccountId}")`,
+      );
+    } else if (options.organizationId === undefined) {
+      problems.push('managementAccountId is for organization trails: set organizationId too');
+    }
   }
   if (options.indexedSources !== undefined) {
     if (options.indexedSources.length === 0) {
@@ -257,6 +275,7 @@ export function optionsFromContext(read: ContextReader): TrailIndexOptions {
     alertEmail: text('alertEmail'),
     trailName: text('trailName'),
     organizationId: text('organizationId'),
+    managementAccountId: text('managementAccountId'),
     indexedSources: list('indexedSources'),
     indexRetentionDays: retention(),
     glacierTransitionDays: days('glacierTransitionDays'),

@@ -35,6 +35,7 @@ export class TrailIndexStack extends Stack {
     this.audit = new AuditTrail(this, 'AuditTrail', {
       trailName: props.trailName,
       organizationId: props.organizationId,
+      managementAccountId: props.managementAccountId,
       lifecycle: resolveLifecycle(props),
     });
     this.index = new IndexTable(this, 'IndexTable');

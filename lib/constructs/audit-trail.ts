@@ -21,6 +21,16 @@ export interface AuditTrailProps {
    */
   readonly organizationId?: string;
   /**
+   * The organization's management account, when an organization trail is deployed from a
+   * CloudTrail delegated administrator account. Such a trail belongs to the management account
+   * ("The management account remains the owner of all organization trails created by the delegated
+   * administrator", https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-delegated-administrator.html):
+   * its ARN, and so `aws:SourceArn`, the key's `aws:cloudtrail:arn` pattern and the management
+   * account's own log folder `AWSLogs/<id>/`, carry this id instead of the deploying account's.
+   * @default - the deploying account owns the trail
+   */
+  readonly managementAccountId?: string;
+  /**
    * Lifecycle of the log files and of the access logs, in days.
    * @default - see DEFAULT_LIFECYCLE: Glacier at 90, Deep Archive at 365, expire at 2557,
    * noncurrent versions after 30, incomplete uploads after 7, access logs after 365
@@ -38,8 +48,13 @@ export interface AuditTrailProps {
  * scoped to this trail, avoids unconditioned duplicates next to the scoped ones.
  */
 export class AuditTrail extends Construct {
-  /** Encrypts the log files and the delivery topic. Readers need `kms:Decrypt` on it. */
+  /** Encrypts the log files and digest files. Readers need `kms:Decrypt` on it. */
   public readonly key: kms.Key;
+  /**
+   * Encrypts the delivery topic only. A key of its own, because CloudTrail's documented statement
+   * for encrypted topics carries no condition: on this key it opens nothing but the topic.
+   */
+  public readonly topicKey: kms.Key;
   public readonly logBucket: s3.Bucket;
   public readonly accessLogBucket: s3.Bucket;
   /** CloudTrail announces each delivered log file here. */
@@ -54,10 +69,14 @@ export class AuditTrail extends Construct {
     const stack = Stack.of(this);
     const days = resolveLifecycle(props.lifecycle ?? {});
     this.trailName = props.trailName ?? DEFAULT_TRAIL_NAME;
+    // The account that owns the trail: the deploying account, or the management account for an
+    // organization trail created by a delegated administrator (see managementAccountId).
+    const trailAccount = props.managementAccountId ?? stack.account;
     this.trailArn = stack.formatArn({
       service: 'cloudtrail',
       resource: 'trail',
       resourceName: this.trailName,
+      account: trailAccount,
     });
     const cloudTrail = new iam.ServicePrincipal('cloudtrail.amazonaws.com');
     const fromThisTrail = { 'aws:SourceArn': this.trailArn };
@@ -67,8 +86,10 @@ export class AuditTrail extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // Log file encryption, as the CloudTrail KMS guide writes it: only trails of this account may
-    // ask for data keys, and of those only this trail (aws:SourceArn).
+    // Log file encryption, as "Configure AWS KMS key policies for CloudTrail" writes it
+    // (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html,
+    // "Granting encrypt permissions for trails"): only trails of the owning account may ask for data
+    // keys, and of those only this trail (aws:SourceArn, the page's recommended condition).
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudTrailToEncryptLogFiles',
@@ -77,7 +98,7 @@ export class AuditTrail extends Construct {
         resources: ['*'],
         conditions: {
           StringLike: {
-            'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${stack.partition}:cloudtrail:*:${stack.account}:trail/*`,
+            'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${stack.partition}:cloudtrail:*:${trailAccount}:trail/*`,
           },
           StringEquals: fromThisTrail,
         },
@@ -92,21 +113,41 @@ export class AuditTrail extends Construct {
         conditions: { StringEquals: fromThisTrail },
       }),
     );
-    // Publishing to the encrypted delivery topic: SNS asks KMS on CloudTrail's behalf. The
-    // AWS-managed alias/aws/sns cannot be used here, because its policy cannot name CloudTrail.
-    // The encryption-context condition keeps this statement from opening log file encryption.
+    // The log bucket uses an S3 Bucket Key. "If you are using an existing S3 bucket with an S3 Bucket
+    // Key, kms:Decrypt permission is required to create or update a trail with SSE-KMS encryption
+    // enabled" (same page, "Required KMS key policy sections"; the statement is the one under
+    // "Granting decrypt permissions for trails"). Who needs it: the principal that creates and
+    // updates the trail, which is CloudFormation's execution role during `cdk deploy`, and the
+    // readers of log files (the indexer's role, people with backfill or the AWS CLI). All are IAM
+    // principals of this account: the statement names the account, so each still needs kms:Decrypt
+    // in its own IAM policy, and limits it to data CloudTrail encrypted, as the page's condition does.
     this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowAccountPrincipalsToDecryptCloudTrailFiles',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { Null: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'false' } },
+      }),
+    );
+
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: `trail-index: notifications of trail ${this.trailName} on their SNS topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Publishing to the encrypted delivery topic: SNS asks KMS on CloudTrail's behalf. The statement
+    // is exactly the one of "Amazon SNS topic policy for CloudTrail"
+    // (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-permissions-for-sns-notifications.html),
+    // which has no condition: no AWS page documents which condition keys SNS passes to KMS on this
+    // path, and a wrong guess would drop every notification silently. Hence a key used for nothing
+    // else. The AWS-managed alias/aws/sns cannot be used, because its policy cannot name CloudTrail.
+    this.topicKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudTrailToPublishToEncryptedTopic',
         principals: [cloudTrail],
         actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
         resources: ['*'],
-        conditions: {
-          StringLike: {
-            'kms:EncryptionContext:aws:sns:topicArn': `arn:${stack.partition}:sns:${stack.region}:${stack.account}:*`,
-          },
-          StringEquals: fromThisTrail,
-        },
       }),
     );
 
@@ -168,7 +209,9 @@ export class AuditTrail extends Construct {
         conditions: { StringEquals: fromThisTrail },
       }),
     );
-    const writablePrefixes = [`AWSLogs/${stack.account}/*`];
+    // The owning account's own files, and with an organization trail every member's under the
+    // organization id ("Amazon S3 bucket policy for CloudTrail", organization trails).
+    const writablePrefixes = [`AWSLogs/${trailAccount}/*`];
     if (props.organizationId !== undefined) writablePrefixes.push(`AWSLogs/${props.organizationId}/*`);
     this.logBucket.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -184,7 +227,7 @@ export class AuditTrail extends Construct {
 
     this.deliveryTopic = new sns.Topic(this, 'DeliveryTopic', {
       displayName: 'trail-index CloudTrail log file deliveries',
-      masterKey: this.key,
+      masterKey: this.topicKey,
       enforceSSL: true,
     });
     this.deliveryTopic.addToResourcePolicy(
@@ -211,6 +254,6 @@ export class AuditTrail extends Construct {
       eventSelectors: [{ includeManagementEvents: true, readWriteType: 'All' }],
     });
     // CloudTrail checks its permissions when the trail is created: the policies must exist first.
-    this.trail.node.addDependency(this.logBucket, this.deliveryTopic, this.key);
+    this.trail.node.addDependency(this.logBucket, this.deliveryTopic, this.key, this.topicKey);
   }
 }

@@ -129,6 +129,20 @@ describe('options from context', () => {
     expect(error.problems).toEqual([expect.stringContaining(message)]);
   });
 
+  it.each<[Record<string, unknown>, string]>([
+    [{ managementAccountId: '123' }, 'managementAccountId must be a 12-digit account id (got "123")'],
+    [
+      { managementAccountId: '123456789012' },
+      'managementAccountId is for organization trails: set organizationId too',
+    ],
+  ])('rejects %j', (values, message) => {
+    // Act
+    const error = contextError(values);
+
+    // Assess
+    expect(error.problems).toEqual([message]);
+  });
+
   it('rejects a non-string alert email from cdk.json', () => {
     // Act
     const error = contextError({ alertEmail: 42 });
@@ -225,6 +239,7 @@ describe('option validation', () => {
       'glacierTransitionDays',
       'indexRetentionDays',
       'indexedSources',
+      'managementAccountId',
       'noncurrentVersionExpirationDays',
       'organizationId',
       'trailName',

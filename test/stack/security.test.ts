@@ -287,13 +287,21 @@ describe('8 CloudTrail writes only as this trail (CloudTrail S3 docs, CIS 2.21)'
     });
   });
 
-  it('has no CloudTrail statement without aws:SourceArn in any policy', () => {
+  it('has no CloudTrail statement without aws:SourceArn, but the documented one on the topic-only key', () => {
+    const topicKey = logicalId('AWS::KMS::Key', 'AuditTrailTopicKey');
     const unscoped = allStatements(template).filter(
       ({ statement }) =>
         JSON.stringify(statement.Principal ?? '').includes('cloudtrail.amazonaws.com') &&
         !JSON.stringify(statement.Condition ?? {}).includes('"aws:SourceArn"'),
     );
-    expect(unscoped).toEqual([]);
+    expect(unscoped.map(({ holder }) => holder)).toEqual([topicKey]);
+    // That key encrypts the delivery topic and nothing else.
+    const users = Object.entries(template.toJSON().Resources as Record<string, { Properties?: unknown }>)
+      .filter(
+        ([id, resource]) => id !== topicKey && JSON.stringify(resource.Properties).includes(`"${topicKey}"`),
+      )
+      .map(([id]) => id);
+    expect(users).toEqual([logicalId('AWS::SNS::Topic', 'AuditTrailDeliveryTopic')]);
   });
 });
 
@@ -432,21 +440,49 @@ describe('12 only this trail may publish to the delivery topic (SNS.4)', () => {
 });
 
 describe('13 topics encrypted with customer-managed keys', () => {
-  it('encrypts the delivery topic with the trail key, which lets this trail publish through SNS', () => {
-    const key = logicalId('AWS::KMS::Key', 'AuditTrailKey');
+  it('encrypts the delivery topic with a key of its own, whose CloudTrail statement is the documented one', () => {
+    // "Amazon SNS topic policy for CloudTrail": GenerateDataKey* and Decrypt, Resource *, no condition.
+    const key = logicalId('AWS::KMS::Key', 'AuditTrailTopicKey');
     template.hasResourceProperties('AWS::SNS::Topic', {
       KmsMasterKeyId: arnOf(key),
       DisplayName: Match.stringLikeRegexp('deliveries'),
     });
-    template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Principal: { Service: 'cloudtrail.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-            Condition: Match.objectLike({ StringEquals: { 'aws:SourceArn': trailArn } }),
-          }),
-        ]),
+    const statements = allStatements(template).filter(
+      ({ holder, statement }) => holder === key && JSON.stringify(statement.Principal).includes('cloudtrail'),
+    );
+    expect(statements.map(({ statement }) => statement)).toEqual([
+      {
+        Sid: 'AllowCloudTrailToPublishToEncryptedTopic',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+      },
+    ]);
+  });
+
+  it('lets principals of the account decrypt CloudTrail files, as the Bucket Key requires, and nothing more', () => {
+    // "Configure AWS KMS key policies for CloudTrail": with an S3 Bucket Key, creating or updating the
+    // trail needs kms:Decrypt; the statement of "Granting decrypt permissions for trails".
+    const key = logicalId('AWS::KMS::Key', 'AuditTrailKey');
+    const statements = allStatements(template)
+      .filter(({ holder, statement }) => holder === key && actionsOf(statement).includes('kms:Decrypt'))
+      .map(({ statement }) => statement);
+    expect(statements).toContainEqual({
+      Sid: 'AllowAccountPrincipalsToDecryptCloudTrailFiles',
+      Effect: 'Allow',
+      Principal: {
+        AWS: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
+        },
+      },
+      Action: 'kms:Decrypt',
+      Resource: '*',
+      Condition: { Null: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'false' } },
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [Match.objectLike({ BucketKeyEnabled: true })],
       },
     });
   });
@@ -908,5 +944,57 @@ describe('negative checks', () => {
       UpdateReplacePolicy: 'Retain',
     });
     expect(template.findResources('Custom::S3AutoDeleteObjects')).toEqual({});
+  });
+});
+
+describe('organization trail from a delegated administrator (managementAccountId)', () => {
+  const MANAGEMENT = '123456789012';
+  let org: Template;
+
+  beforeAll(() => {
+    org = Template.fromStack(buildStack({ organizationId: 'o-a1b2c3d4e5', managementAccountId: MANAGEMENT }));
+  });
+
+  /** The trail ARN as the management account owns it. */
+  const managementTrailArn = {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':cloudtrail:',
+        { Ref: 'AWS::Region' },
+        `:${MANAGEMENT}:trail/${TRAIL_NAME}`,
+      ],
+    ],
+  };
+
+  it('names the management account in every aws:SourceArn', () => {
+    const sourceArns = allStatements(org)
+      .map(({ statement }) => (statement.Condition?.StringEquals as Json | undefined)?.['aws:SourceArn'])
+      .filter((value) => value !== undefined);
+    expect(sourceArns.length).toBeGreaterThanOrEqual(4);
+    for (const arn of sourceArns) expect(arn).toEqual(managementTrailArn);
+  });
+
+  it("limits data keys to the management account's trails and lets it write its own folder and the members'", () => {
+    const statements = allStatements(org).map(({ statement }) => statement);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'AllowCloudTrailToEncryptLogFiles',
+        Condition: expect.objectContaining({
+          StringLike: {
+            'kms:EncryptionContext:aws:cloudtrail:arn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:cloudtrail:*:${MANAGEMENT}:trail/*`]],
+            },
+          },
+        }) as unknown,
+      }),
+    );
+    const write = statements.find((s) => (s as { Sid?: string }).Sid === 'AllowCloudTrailWrite');
+    expect(JSON.stringify(write?.Resource)).toContain(`/AWSLogs/${MANAGEMENT}/*`);
+    expect(JSON.stringify(write?.Resource)).toContain('/AWSLogs/o-a1b2c3d4e5/*');
+    expect(JSON.stringify(write?.Resource)).not.toContain('AWS::AccountId');
+    org.hasResourceProperties('AWS::CloudTrail::Trail', { IsOrganizationTrail: true });
   });
 });
