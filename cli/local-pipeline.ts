@@ -8,6 +8,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3_DELETE_OBJECTS_MAX_KEYS, SQS_BATCH_MAX_ENTRIES } from '../lambdas/shared/aws-limits';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SNSEvent } from 'aws-lambda';
@@ -118,12 +119,14 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       }
       await remove(sqs, pipeline.deliveryQueueUrl, messages);
       if (options.keepObjects !== true) {
-        await s3.send(
-          new DeleteObjectsCommand({
-            Bucket: pipeline.bucket,
-            Delete: { Objects: group.map((f) => ({ Key: f.key })), Quiet: true },
-          }),
-        );
+        for (const keys of chunks(group, S3_DELETE_OBJECTS_MAX_KEYS)) {
+          await s3.send(
+            new DeleteObjectsCommand({
+              Bucket: pipeline.bucket,
+              Delete: { Objects: keys.map((f) => ({ Key: f.key })), Quiet: true },
+            }),
+          );
+        }
       }
       done.files += group.length;
       done.bytes += group.reduce((sum, f) => sum + f.size, 0);
@@ -175,7 +178,7 @@ async function receive(sqs: SQSClient, queueUrl: string, count: number): Promise
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
-        MaxNumberOfMessages: Math.min(10, count - received.length),
+        MaxNumberOfMessages: Math.min(SQS_BATCH_MAX_ENTRIES, count - received.length),
         WaitTimeSeconds: 1,
       }),
     );
@@ -189,7 +192,7 @@ async function receive(sqs: SQSClient, queueUrl: string, count: number): Promise
 }
 
 async function remove(sqs: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
-  for (const batch of chunks(messages, 10)) {
+  for (const batch of chunks(messages, SQS_BATCH_MAX_ENTRIES)) {
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
@@ -204,7 +207,11 @@ async function drainAlerts(sqs: SQSClient, queueUrl: string): Promise<ReceivedAl
   const alerts: ReceivedAlert[] = [];
   for (;;) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: SQS_BATCH_MAX_ENTRIES,
+        WaitTimeSeconds: 0,
+      }),
     );
     if (Messages.length === 0) return alerts;
     for (const message of Messages) alerts.push(alertOf(message.Body ?? ''));

@@ -25,6 +25,7 @@ import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { IndexingFailedError } from '../lambdas/indexer/errors';
 import type { FileResult, NotificationSummary } from '../lambdas/indexer/types';
 import { snsRecordFromSqsBody } from './sns-bridge';
+import { SQS_BATCH_MAX_ENTRIES } from '../lambdas/shared/aws-limits';
 
 /** Which queue a message came from, for the report. */
 export type QueueRole = 'failure-destination' | 'subscription-dlq';
@@ -140,7 +141,7 @@ export async function runRedrive(deps: RedriveDeps, options: RedriveOptions): Pr
         const { Messages = [] } = await deps.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queue.url,
-            MaxNumberOfMessages: Math.min(10, max - outcomes.length),
+            MaxNumberOfMessages: Math.min(SQS_BATCH_MAX_ENTRIES, max - outcomes.length),
             VisibilityTimeout: visibilityTimeout,
             WaitTimeSeconds: waitTime,
             MessageAttributeNames: ['All'],

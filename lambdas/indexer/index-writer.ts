@@ -7,10 +7,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PARTITION_KEY, SORT_KEY } from '../shared/schema';
+import { DYNAMODB_BATCH_WRITE_MAX_ITEMS } from '../shared/aws-limits';
 import { WriteDeadlineError } from './errors';
 
-/** DynamoDB's limit of requests in one BatchWriteItem. */
-export const BATCH_SIZE = 25;
+/** DynamoDB's limit of requests in one BatchWriteItem (see aws-limits.ts). */
+export const BATCH_SIZE = DYNAMODB_BATCH_WRITE_MAX_ITEMS;
 
 export interface IndexWriter {
   /** Writes every item or throws; `deadline` is an epoch-ms time after which it gives up. */

@@ -40,6 +40,30 @@ export const SNS_ATTRIBUTE_NAME_PATTERN =
  */
 export const SNS_MAX_ATTRIBUTES = 10;
 
+// --- Amazon S3 and Amazon SQS ---------------------------------------------------------------
+
+/**
+ * "The name for a key is a sequence of Unicode characters whose UTF-8 encoding is at most 1,024
+ * bytes long." Source: Amazon S3 User Guide, "Naming Amazon S3 objects"
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html). So `logKey`, an S3
+ * key, needs no clipping in an item.
+ */
+export const S3_KEY_MAX_BYTES = 1024;
+
+/**
+ * DeleteObjects: "The request can contain a list of up to 1,000 keys that you want to delete."
+ * Source: Amazon S3 API Reference, DeleteObjects
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html).
+ */
+export const S3_DELETE_OBJECTS_MAX_KEYS = 1000;
+
+/**
+ * SendMessageBatch and DeleteMessageBatch take at most 10 entries. Source: Amazon SQS API
+ * Reference, DeleteMessageBatch ("Deletes up to ten messages") and ReceiveMessage
+ * MaxNumberOfMessages (1 to 10) (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessageBatch.html).
+ */
+export const SQS_BATCH_MAX_ENTRIES = 10;
+
 // --- Amazon DynamoDB ------------------------------------------------------------------------
 
 /**
