@@ -6,10 +6,13 @@
  * its baseline in the same run, prints a table and writes bench/results.json.
  */
 import { cpus } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { coldStartBenchmark, type ColdStartResult } from './cold-start';
+import { costPerMillion, type CostResult } from './cost';
+import { e2eLatencyBenchmark, type E2eResult } from './e2e-latency';
+import { workloadBenchmark, type WorkloadResult } from './workload';
 import { ensureFile, FILES } from './data';
 import {
   queryBenchmark,
@@ -19,7 +22,7 @@ import {
   type WriteResult,
 } from './dynamo-bench';
 import { scanBenchmark, serveFiles, type ScanFileResult } from './scan-bench';
-import { show, table } from './stats';
+import { round, show, table } from './stats';
 
 // Not in bench/.data/, where ESLint would lint the bundles; in node_modules, so that a bundle that
 // leaves the SDK out still finds it.
@@ -59,6 +62,8 @@ function machine() {
 async function main(): Promise<void> {
   const started = Date.now();
   mkdirSync(BUILD_DIR, { recursive: true });
+  // The previous run's figures, printed beside this run's.
+  const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as PreviousResults) : {};
   log(`machine: ${JSON.stringify(machine())}`);
 
   log('generating log files (cached in bench/.data/) ...');
@@ -83,6 +88,33 @@ async function main(): Promise<void> {
     }
   } finally {
     await server.close();
+  }
+
+  log('6. the realistic mix, warm, in CPU time ...');
+  let workload: WorkloadResult | { error: string };
+  try {
+    workload = await workloadBenchmark(await bundle('workload-worker.ts'), 5, 9, log);
+  } catch (err) {
+    workload = { error: String(err) };
+  }
+
+  log('7. end to end on the emulators ...');
+  let e2e: E2eResult | { error: string };
+  try {
+    e2e = await e2eLatencyBenchmark(100, log);
+  } catch (err) {
+    e2e = { error: String(err) };
+  }
+
+  let cost: CostResult | { error: string };
+  if ('error' in workload) {
+    cost = { error: `needs the realistic mix: ${workload.error}` };
+  } else {
+    cost = costPerMillion({
+      recordsPerCpuSecond: workload.warm.scanner.eventsPerCpuSecond.median,
+      recordsPerFile: workload.mix.records / workload.mix.files,
+      indexedShare: workload.mix.selected / workload.mix.records,
+    });
   }
 
   log('4. cold start ...');
@@ -120,6 +152,9 @@ async function main(): Promise<void> {
     coldStart,
     write,
     query,
+    workload,
+    e2e,
+    cost,
   };
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 
@@ -191,7 +226,85 @@ async function main(): Promise<void> {
         `hand-written ${show(query.handWrittenMs, 1, ' ms')}: ratio ${show(query.cliOverHandWritten)}; same events: ${String(query.sameEvents)}`,
     );
   }
+  log('');
+  reportWorkload(workload, e2e, cost, previous, log);
   log(`\nresults: ${RESULTS} (${results.durationSeconds} s)`);
+}
+
+/** What this run compares with: the previous results.json, whatever it holds. */
+interface PreviousResults {
+  readonly scan?: readonly ScanFileResult[];
+  readonly workload?: WorkloadResult | { error: string };
+  readonly e2e?: E2eResult | { error: string };
+  readonly cost?: CostResult | { error: string };
+}
+
+function reportWorkload(
+  workload: WorkloadResult | { error: string },
+  e2e: E2eResult | { error: string },
+  cost: CostResult | { error: string },
+  previous: PreviousResults,
+  log: (line: string) => void,
+): void {
+  const before = (value: number | undefined, digits = 2) =>
+    value === undefined ? '' : ` (previous run: ${round(value, digits)})`;
+  const prevScan = (file: string) => previous.scan?.find((r) => r.file === file);
+  for (const file of ['medium', 'large']) {
+    log(
+      `Scan ${file}, CPU time scanner ÷ gunzip: previous run ${prevScan(file)?.scannerOverGunzipCpu.median.toFixed(2) ?? 'n/a'} (target ≤ 1.3)`,
+    );
+  }
+  if ('error' in workload) {
+    log(`Realistic mix: failed: ${workload.error}`);
+  } else {
+    const prev =
+      previous.workload !== undefined && !('error' in previous.workload) ? previous.workload : undefined;
+    const m = workload.mix;
+    log(
+      `Realistic mix: ${m.files} files, ${m.jsonMiB} MiB JSON (${m.gzipMiB} MiB gzip), median ${m.medianJsonKB} KB, largest ${m.largestJsonMiB} MiB; ` +
+        `${m.records} records, ${m.selected} Glacier/Support; warm process, ${workload.runs} runs`,
+    );
+    for (const method of ['gunzip', 'scanner', 'naive'] as const) {
+      const f = workload.warm[method];
+      log(
+        `  ${method.padEnd(7)} ${show(f.eventsPerCpuSecond, 0)} records/CPU-s${before(prev?.warm[method].eventsPerCpuSecond.median, 0)}; ` +
+          `${show(f.cpuSecondsPerGB, 1)} CPU-s/GB; wall ${show(f.eventsPerSecond, 0)} records/s`,
+      );
+    }
+    log(
+      `  scanner ÷ naive, records per CPU-second: ${show(workload.scannerOverNaiveEventsPerCpu)}${before(prev?.scannerOverNaiveEventsPerCpu.median)} (target ≥ 3)`,
+    );
+    log(
+      `  scanner ÷ gunzip, CPU time: ${show(workload.scannerOverGunzipCpu)}${before(prev?.scannerOverGunzipCpu.median)}`,
+    );
+    log(
+      `  first file of a fresh process (${workload.cold.file}, ${workload.cold.jsonKB} KB): scanner ${show(workload.cold.cpuMs.scanner, 1, ' ms')}, ` +
+        `naive ${show(workload.cold.cpuMs.naive, 1, ' ms')}, gunzip ${show(workload.cold.cpuMs.gunzip, 1, ' ms')} CPU: ` +
+        `scanner ÷ naive ${show(workload.cold.scannerOverNaive)}${before(prev?.cold.scannerOverNaive.median)} (target ≤ 1); same counts: ${String(workload.sameCounts)}`,
+    );
+  }
+  if ('error' in e2e) {
+    log(`End to end: failed: ${e2e.error}`);
+  } else {
+    const prev = previous.e2e !== undefined && !('error' in previous.e2e) ? previous.e2e : undefined;
+    log(
+      `End to end on the emulators (${e2e.files} files of ${e2e.recordsPerFile} records): publish → queryable p50 ${round(e2e.queryableMs.p50, 1)} ms, ` +
+        `p99 ${round(e2e.queryableMs.p99, 1)} ms${before(prev?.queryableMs.p50, 1)}; publish → alert p50 ${round(e2e.alertedMs.p50, 1)} ms, p99 ${round(e2e.alertedMs.p99, 1)} ms`,
+    );
+  }
+  if ('error' in cost) {
+    log(`Cost: ${cost.error}`);
+  } else {
+    const prev = previous.cost !== undefined && !('error' in previous.cost) ? previous.cost : undefined;
+    const p = cost.perMillionRecords;
+    log(
+      `Cost per million CloudTrail records read: $${p.total}${before(prev?.perMillionRecords.total, 4)} ` +
+        `(Lambda $${p.lambda}, S3 $${p.s3}, KMS ≤ $${p.kms}, SNS $${p.sns}, DynamoDB $${p.dynamodb}); ` +
+        `per million indexed events: DynamoDB writes $${cost.perMillionIndexedEvents.dynamodbWrites} ` +
+        `(${cost.writeUnitsPerEvent} WRU each: ${cost.itemKB} KB item, ${cost.gsiCopiesPerEvent} GSI copies), ` +
+        `storage $${cost.storagePerMillionEventsPerMonth}/month`,
+    );
+  }
 }
 
 main().catch((err: unknown) => {

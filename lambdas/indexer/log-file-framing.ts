@@ -10,7 +10,7 @@
  */
 import type { TransformOptions } from 'node:stream';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { crc32, createInflateRaw, type InflateRaw, type ZlibOptions } from 'node:zlib';
+import { crc32, createInflateRaw, inflateRawSync, type InflateRaw, type ZlibOptions } from 'node:zlib';
 import { LogFileError, type ScanStats } from './log-file-error';
 
 /**
@@ -25,6 +25,14 @@ const INFLATE_CHUNK_SIZE = 1024 * 1024;
  * 1 MB, with less memory.
  */
 const INFLATE_INPUT_SIZE = 256 * 1024;
+/**
+ * A file whose compressed data fits in one input piece is inflated in one synchronous call: most
+ * CloudTrail files are a few kilobytes, and for them a stream's set-up, its 1 MB output buffer and
+ * its round trips through the thread pool cost more than the inflating (measured with the realistic
+ * mix of `npm run bench`). Its output is capped, so that a small file that inflates to a lot (a
+ * deflate bomb) goes the streaming way and memory stays bounded.
+ */
+const SYNC_INFLATE_MAX_OUTPUT = 16 * 1024 * 1024;
 /** A gzip header larger than this (huge FEXTRA/FNAME/FCOMMENT) is not something CloudTrail writes. */
 const MAX_GZIP_HEADER = 128 * 1024;
 
@@ -232,6 +240,61 @@ function writable(stream: InflateRaw): Promise<void> {
  */
 export async function* inflateMember(input: ByteSource, stats: ScanStats): AsyncGenerator<Buffer> {
   await readGzipHeader(input);
+  // A small file, whole: one synchronous inflate (see SYNC_INFLATE_MAX_OUTPUT).
+  const head = await input.peek(INFLATE_INPUT_SIZE + 1);
+  if (head.length <= INFLATE_INPUT_SIZE) {
+    const inflated = inflateWhole(head);
+    if (inflated !== undefined) {
+      await input.next(); // peek() put `head` back as one chunk; it is consumed now.
+      stats.decompressedBytes += inflated.output.length;
+      yield inflated.output;
+      checkTrailer(head.subarray(inflated.consumed), crc32(inflated.output), inflated.output.length);
+      return;
+    }
+  }
+  yield* inflateStream(input, stats);
+}
+
+/**
+ * The deflate data at the front of `data` (the whole rest of the file) inflated at once, with how
+ * many bytes it took; undefined when the output would exceed {@link SYNC_INFLATE_MAX_OUTPUT} or the
+ * data is broken.
+ */
+function inflateWhole(data: Buffer): { output: Buffer; consumed: number } | undefined {
+  try {
+    // `info: true` returns the engine too, whose bytesWritten is where the deflate data ended.
+    const options = { info: true, maxOutputLength: SYNC_INFLATE_MAX_OUTPUT } as ZlibOptions;
+    const { buffer, engine } = inflateRawSync(data, options) as unknown as {
+      buffer: Buffer;
+      engine: { bytesWritten: number };
+    };
+    return { output: buffer, consumed: engine.bytesWritten };
+  } catch (err) {
+    // Too large, truncated or corrupt: the streaming way handles it, and yields the records before
+    // the damage, as it does for any file.
+    if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE' || isZlibError(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A zlib error as the LogFileError it means. */
+function inflateError(err: { code: string; message: string }): LogFileError {
+  if (err.code === 'Z_BUF_ERROR') {
+    return new LogFileError('truncated-gzip', 'file ends inside the compressed data', { cause: err });
+  }
+  return new LogFileError('corrupt-gzip', `cannot inflate: ${err.message}`, { cause: err });
+}
+
+/** Checks the CRC-32/ISIZE trailer at the front of `rest` (all that follows the deflate data). */
+function checkTrailer(rest: Buffer, crc: number, size: number): void {
+  if (rest.length < 8) throw new LogFileError('truncated-gzip', 'file ends before the gzip trailer');
+  if (rest.readUInt32LE(0) !== crc >>> 0) throw new LogFileError('corrupt-gzip', 'gzip CRC-32 mismatch');
+  if (rest.readUInt32LE(4) !== size % 2 ** 32) throw new LogFileError('corrupt-gzip', 'gzip ISIZE mismatch');
+  if (rest.length > 8) throw new LogFileError('trailing-data', 'data after the end of the gzip member');
+}
+
+/** The streaming way, for files of more than one input piece: inflating overlaps with scanning. */
+async function* inflateStream(input: ByteSource, stats: ScanStats): AsyncGenerator<Buffer> {
   // Node passes stream options through to the Transform. The readable side holds up to 4 output
   // chunks, so that inflating runs ahead; in object mode, because otherwise each read joins all
   // buffered chunks into one new Buffer, a copy of the whole decompressed file.
@@ -310,12 +373,7 @@ export async function* inflateMember(input: ByteSource, stats: ScanStats): Async
       }
     } catch (err) {
       if (bodyError !== undefined) throw bodyError.error as Error;
-      if (isZlibError(err)) {
-        if (err.code === 'Z_BUF_ERROR') {
-          throw new LogFileError('truncated-gzip', 'file ends inside the compressed data', { cause: err });
-        }
-        throw new LogFileError('corrupt-gzip', `cannot inflate: ${err.message}`, { cause: err });
-      }
+      if (isZlibError(err)) throw inflateError(err);
       throw err;
     }
     await pump;
@@ -334,12 +392,7 @@ export async function* inflateMember(input: ByteSource, stats: ScanStats): Async
       if (more === undefined) break;
       rest = Buffer.concat([rest, more]);
     }
-    if (rest.length < 8) throw new LogFileError('truncated-gzip', 'file ends before the gzip trailer');
-    if (rest.readUInt32LE(0) !== crc >>> 0) throw new LogFileError('corrupt-gzip', 'gzip CRC-32 mismatch');
-    if (rest.readUInt32LE(4) !== size % 2 ** 32) {
-      throw new LogFileError('corrupt-gzip', 'gzip ISIZE mismatch');
-    }
-    if (rest.length > 8) throw new LogFileError('trailing-data', 'data after the end of the gzip member');
+    checkTrailer(rest, crc, size);
   } finally {
     abandoned = true;
     inflate.destroy();

@@ -131,3 +131,17 @@ test('memory stays bounded for a 256 MiB record, selected or not', async () => {
   expect(stats.largestRecordBytes).toBeGreaterThan(256 * mib);
   expect(peak - baseline).toBeLessThan(MAX_RECORD_BYTES + 32 * mib);
 });
+
+test('a small file that inflates to more than the one-call limit (a deflate bomb) is streamed, and exact', async () => {
+  // Prepare: 40 MiB of whitespace between records compresses to a few tens of kilobytes.
+  const text = `{"Records":[{"eventSource":"${GLACIER}","eventID":"a"},${' '.repeat(40 * 1024 * 1024)}{"eventSource":"${GLACIER}","eventID":"b"}]}`;
+  const gz = gzipSync(text);
+
+  // Act
+  const { ids, stats } = await scan(chunked(gz, 65_536));
+
+  // Assess
+  expect(gz.length).toBeLessThan(256 * 1024);
+  expect(ids).toEqual(['a', 'b']);
+  expect(stats.decompressedBytes).toBe(Buffer.byteLength(text));
+});
