@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the performance suite of issue 5. Not part of `npm test`.
+ * `npm run bench`: the performance suite, each figure against a baseline measured in the same run. Not part of `npm test`.
  *
  * Generates (once, cached in bench/.data/) realistic CloudTrail files of ~1 MB, ~60 MB and ~600 MB,
  * builds the measured code with esbuild as the Lambda bundle is built, measures each item against
