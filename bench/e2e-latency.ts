@@ -16,7 +16,12 @@ import { gzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { provisionPipeline, startEmulators } from '../cli/emulators';
 import { snsEventFromSqsMessages } from '../cli/sns-bridge';
 import type * as CreateHandler from '../lambdas/indexer/create-handler';
@@ -78,6 +83,13 @@ export async function e2eLatencyBenchmark(files: number, log: (line: string) => 
     }
   };
   const alertsSeen = new Map<string, number>();
+  const deleteAll = (queueUrl: string, messages: readonly Message[]) =>
+    sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
 
   // Lambda's SNS trigger, stood in for.
   const trigger = (async () => {
@@ -95,12 +107,7 @@ export async function e2eLatencyBenchmark(files: number, log: (line: string) => 
       } catch (err) {
         failure ??= err;
       }
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: pipeline.deliveryQueueUrl,
-          Entries: Messages.map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle ?? '' })),
-        }),
-      );
+      await deleteAll(pipeline.deliveryQueueUrl, Messages);
     }
   })();
   // Whoever reads the alert topic, stood in for: notes when each event's alert arrives.
@@ -120,14 +127,7 @@ export async function e2eLatencyBenchmark(files: number, log: (line: string) => 
         const id = /Event ID:\s+(\S+)/.exec(text)?.[1];
         if (id !== undefined) alertsSeen.set(id, now);
       }
-      if (Messages.length > 0) {
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: pipeline.alertQueueUrl,
-            Entries: Messages.map((m, k) => ({ Id: String(k), ReceiptHandle: m.ReceiptHandle ?? '' })),
-          }),
-        );
-      }
+      if (Messages.length > 0) await deleteAll(pipeline.alertQueueUrl, Messages);
     }
   })();
 

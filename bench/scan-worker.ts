@@ -7,8 +7,8 @@
  * - `naive`: `gunzipSync` + `JSON.parse` + filter, what a straightforward indexer would do.
  */
 import { createHash } from 'node:crypto';
-import { get, type IncomingMessage } from 'node:http';
 import { createGunzip, gunzipSync } from 'node:zlib';
+import { body } from './http-body';
 import { DEFAULT_INDEXED_SOURCES } from '../lambdas/shared/config';
 import { scanLogFile, type ScanStats } from '../lambdas/indexer/log-scanner';
 
@@ -30,18 +30,6 @@ export interface ScanMeasurement {
   readonly error?: string;
 }
 
-/**
- * The body, as the S3 SDK hands it over: an `http.IncomingMessage` of a GET, here from a loopback
- * server that the benchmark runs in its own process. Every method reads the file this way.
- */
-function body(url: string): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    get(url, (response) => {
-      if (response.statusCode === 200) resolve(response);
-      else reject(new Error(`GET ${url}: ${response.statusCode ?? 'no status'}`));
-    }).on('error', reject);
-  });
-}
 const sources: ReadonlySet<string> = new Set(DEFAULT_INDEXED_SOURCES);
 
 function digestOf(records: readonly unknown[]): string {

@@ -8,8 +8,8 @@
  * because it is what a Lambda function at 1,024 MB (about 0.6 vCPU) pays for: there, inflating and
  * scanning cannot overlap as they do on this machine's two cores.
  */
-import { get, type IncomingMessage } from 'node:http';
 import { createGunzip, gunzipSync } from 'node:zlib';
+import { body } from './http-body';
 import { DEFAULT_INDEXED_SOURCES } from '../lambdas/shared/config';
 import { scanLogFile, type ScanStats } from '../lambdas/indexer/log-scanner';
 import type { ScanMethod } from './scan-worker';
@@ -27,15 +27,6 @@ export interface WorkloadMeasurement {
 }
 
 const sources: ReadonlySet<string> = new Set(DEFAULT_INDEXED_SOURCES);
-
-function body(url: string): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    get(url, (response) => {
-      if (response.statusCode === 200) resolve(response);
-      else reject(new Error(`GET ${url}: ${response.statusCode ?? 'no status'}`));
-    }).on('error', reject);
-  });
-}
 
 type FileCount = { records: number; selected: number; jsonBytes: number };
 

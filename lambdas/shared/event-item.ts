@@ -18,6 +18,7 @@ import {
   INDEXES,
   keys,
   PARTITION_KEY,
+  PROJECTED_ATTRIBUTES,
   SORT_KEY,
   TIME_KEY,
   TTL_ATTRIBUTE,
@@ -273,24 +274,13 @@ function clipSummary<T extends object>(item: T): T {
   return out as T;
 }
 
-/** Summary strings taken from the record (eventID is fitted where it is read; log keys are ours). */
-const CLIPPED_ATTRIBUTES: readonly (keyof IndexedEventSummary)[] = [
-  'eventTime',
-  'eventSource',
-  'eventName',
-  'awsRegion',
-  'recipientAccountId',
-  'principal',
-  'principalType',
-  'accessKeyId',
-  'sourceIPAddress',
-  'userAgent',
-  'errorCode',
-  'errorMessage',
-  'vaultName',
-  'vaultAccountId',
-  'caseId',
-];
+/**
+ * Summary strings taken from the record: all projected attributes but the eventID (fitted where it
+ * is read), the log file's bucket and key (an S3 key is at most 1,024 bytes) and our own values.
+ */
+const CLIPPED_ATTRIBUTES = PROJECTED_ATTRIBUTES.filter(
+  (name) => !['eventID', 'mfaAuthenticated', 'readOnly', 'logBucket', 'logKey', 'indexedAt'].includes(name),
+);
 
 /** The GSI partition keys of an event item, which a case link does not repeat. */
 const GSI_PARTITION_KEYS = Object.values(INDEXES).map((index) => index.partitionKey);
