@@ -147,6 +147,13 @@ async function main(): Promise<void> {
   const results = {
     generatedAt: new Date().toISOString(),
     machine: machine(),
+    method: {
+      scan: 'each measurement a fresh process reading the file as an HTTP body from a loopback server; methods interleaved per run; wall and CPU time (user + system, all threads)',
+      workload:
+        'the realistic mix (bench/workload.ts) in one warm process per method and run, methods rotated; CPU time primary, wall second; cold = the first (median-size) file of a fresh process',
+      e2e: 'fauxqs + dynalite; a poller feeds the delivery queue to the handler; publish to GetItem success and to the alert reaching the alert queue',
+      cost: 'bench/cost.ts: measured CPU per record at 1,024 MB arm64 (CPU stretched to 1024/1769 vCPU), write units of built items, per-file S3/KMS/SNS requests, us-east-1 list prices',
+    },
     durationSeconds: Math.round((Date.now() - started) / 1000),
     scan,
     coldStart,
