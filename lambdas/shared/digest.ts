@@ -63,9 +63,21 @@ export class DigestInvalidError extends Error {
   }
 }
 
-/** Whether a digest key is a backfill digest (`..._backfill...`), as validation.py tells them. */
+/** Whether a digest key is a backfill digest, as validation.py tells them: `…_backfill.json.gz`. */
 export function isBackfillDigestKey(key: string): boolean {
-  return key.includes('_backfill');
+  return key.endsWith('_backfill.json.gz');
+}
+
+/**
+ * The time in a digest key (`…_<YYYYMMDDTHHMMSSZ>.json.gz`, or before `_backfill.json.gz`), as
+ * validation.py's `extract_digest_key_date` reads it: the 16 characters at a fixed place from the
+ * end. Undefined when they are not such a time.
+ */
+export function digestKeyDate(key: string): Date | undefined {
+  const text = isBackfillDigestKey(key) ? key.slice(-33, -17) : key.slice(-24, -8);
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  if (m === null) return undefined;
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -5,7 +5,9 @@
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import {
   chainLinkProblem,
+  digestKeyDate,
   DigestInvalidError,
+  isBackfillDigestKey,
   logFileHashMatches,
   readDigest,
   startsNewChain,
@@ -165,6 +167,22 @@ describe('readDigest', () => {
     ],
   ])('refuses %s', (_name, action, reason) => {
     expect(reasonOf(action)).toBe(reason);
+  });
+});
+
+describe('digest keys', () => {
+  test('tell backfill digests and their time as the reference does', () => {
+    // Prepare
+    const regular = key(3);
+    const backfill = regular.replace('.json.gz', '_backfill.json.gz');
+
+    // Act / Assess
+    expect(isBackfillDigestKey(regular)).toBe(false);
+    expect(isBackfillDigestKey(backfill)).toBe(true);
+    expect(isBackfillDigestKey(regular.replace('trail-index', 'my_backfill_trail'))).toBe(false);
+    expect(digestKeyDate(regular)?.toISOString()).toBe('2026-12-01T03:00:00.000Z');
+    expect(digestKeyDate(backfill)?.toISOString()).toBe('2026-12-01T03:00:00.000Z');
+    expect(digestKeyDate('AWSLogs/x.json.gz')).toBeUndefined();
   });
 });
 
