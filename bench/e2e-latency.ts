@@ -83,6 +83,12 @@ export async function e2eLatencyBenchmark(files: number, log: (line: string) => 
     }
   };
   const alertsSeen = new Map<string, number>();
+  const receive = async (queueUrl: string) =>
+    (
+      await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      )
+    ).Messages ?? [];
   const deleteAll = (queueUrl: string, messages: readonly Message[]) =>
     sqs.send(
       new DeleteMessageBatchCommand({
@@ -94,13 +100,7 @@ export async function e2eLatencyBenchmark(files: number, log: (line: string) => 
   // Lambda's SNS trigger, stood in for.
   const trigger = (async () => {
     while (running) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: pipeline.deliveryQueueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-        }),
-      );
+      const Messages = await receive(pipeline.deliveryQueueUrl);
       if (Messages.length === 0) continue;
       try {
         await handler(snsEventFromSqsMessages(Messages));
@@ -113,13 +113,7 @@ export async function e2eLatencyBenchmark(files: number, log: (line: string) => 
   // Whoever reads the alert topic, stood in for: notes when each event's alert arrives.
   const watcher = (async () => {
     while (running) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: pipeline.alertQueueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-        }),
-      );
+      const Messages = await receive(pipeline.alertQueueUrl);
       const now = performance.now();
       for (const m of Messages) {
         // The SNS envelope (raw delivery is off), whose Message is the alert's text.

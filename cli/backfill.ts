@@ -118,11 +118,9 @@ const YEAR = /^\d{4}$/;
 const TWO_DIGITS = /^\d{2}$/;
 
 /** `'logs'`, `'logs/'`, `'/logs/'` → `'logs/'`; `''` or `undefined` → `''`. */
-/** The trail's key prefix as it appears before `AWSLogs/`: the indexer's own normalisation. */
-export const normalisePrefix = normaliseKeyPrefix;
 
 export async function runBackfill(deps: BackfillDeps, options: BackfillOptions): Promise<BackfillReport> {
-  const prefix = normalisePrefix(options.prefix);
+  const prefix = normaliseKeyPrefix(options.prefix);
   const concurrency = options.concurrency ?? 8;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new BackfillError(`concurrency must be a positive integer, not ${concurrency}`);

@@ -5,20 +5,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type * as IndexerCore from '../../lambdas/indexer/process-log-file';
 import type * as IndexerDeps from '../../lambdas/indexer/deps';
 import { IndexerConfig, readIndexingSettings } from '../../lambdas/indexer/config';
-import type { LogSource } from '../../lambdas/indexer/log-source';
+import { normaliseKeyPrefix, type LogSource } from '../../lambdas/indexer/log-source';
 import { ConfigError } from '../../lambdas/indexer/errors';
 import type { FileResult } from '../../lambdas/indexer/types';
 import { DEFAULT_INDEXED_SOURCES, DEFAULT_STACK_NAME, ENV, STACK_OUTPUT } from '../../lambdas/shared/config';
 import { safeText } from '../../lambdas/shared/safe-text';
 import { addAwsOptions } from '../aws-options';
-import {
-  BackfillError,
-  BackfillProgress,
-  BackfillReport,
-  normalisePrefix,
-  runBackfill,
-  Volume,
-} from '../backfill';
+import { BackfillError, BackfillProgress, BackfillReport, runBackfill, Volume } from '../backfill';
 import { BackfillCheckpoint, defaultCheckpointPath } from '../checkpoint';
 import { DeployedSettings, deployedSettings, readStackOutputs, requireOutput } from '../deployment';
 import { CliError, UsageError } from '../errors';
@@ -165,7 +158,7 @@ Examples:
 async function backfill(options: BackfillCommandOptions): Promise<void> {
   const range = parseTimeRange(options.since, options.until);
   const target = await resolveTarget(options);
-  const prefix = normalisePrefix(options.prefix);
+  const prefix = normaliseKeyPrefix(options.prefix);
   const checkpointPath = options.checkpoint ?? defaultCheckpointPath(target.name);
   const scope = { bucket: target.bucket, prefix };
   const checkpoint =

@@ -30,7 +30,6 @@ export const SNS_MESSAGE_MAX_BYTES = 262_144;
  * (https://docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html) and
  * API_MessageAttributeValue.html.
  */
-export const SNS_ATTRIBUTE_NAME_MAX_CHARS = 256;
 export const SNS_ATTRIBUTE_NAME_PATTERN =
   /^(?!\.)(?!.*\.\.)(?!.*\.$)(?!aws\.)(?!amazon\.)[A-Za-z0-9_.-]{1,256}$/i;
 
@@ -91,14 +90,11 @@ export const DYNAMODB_SORT_KEY_MAX_BYTES = 1024;
 export const DYNAMODB_BATCH_WRITE_MAX_ITEMS = 25;
 export const DYNAMODB_BATCH_WRITE_MAX_BYTES = 16 * 1024 * 1024;
 
-/**
- * Empty strings are allowed for non-key attributes only: "the partition and sort key attributes of
- * base tables continue to require non-empty values ... as do the string and binary key attributes
- * of local secondary indexes or global secondary indexes." Source: What's New, 2020-05-18, "Amazon
- * DynamoDB now supports empty values for non-key String and Binary attributes", and PutItem in
- * the API Reference. Every key attribute here is built with a non-empty prefix.
- */
-export const DYNAMODB_KEY_MIN_BYTES = 1;
+// Empty strings are allowed for non-key attributes only: "the partition and sort key attributes of
+// base tables continue to require non-empty values ... as do the string and binary key attributes
+// of local secondary indexes or global secondary indexes." Source: What's New, 2020-05-18, "Amazon
+// DynamoDB now supports empty values for non-key String and Binary attributes", and PutItem in the
+// API Reference. Every key attribute here is built with a non-empty prefix (schema.ts `keys`).
 
 // --- CloudTrail -----------------------------------------------------------------------------
 
@@ -115,7 +111,7 @@ export const CLOUDTRAIL_EVENT_MAX_BYTES = 256 * 1024;
  * The largest record the scanner holds in memory to parse: 32 times CloudTrail's largest event.
  * Anything larger was not written by CloudTrail; it is skipped and reported, never buffered.
  */
-export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
+export const MAX_RECORD_BYTES = 32 * CLOUDTRAIL_EVENT_MAX_BYTES;
 
 // --- Amazon Glacier -------------------------------------------------------------------------
 
