@@ -21,5 +21,17 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * The command ran and has already said what it found; it ends with this code and no further
+ * message (as `verify` does when something is invalid, like `aws cloudtrail validate-logs`).
+ */
+export class ExitStatus extends Error {
+  override readonly name = 'ExitStatus';
+
+  constructor(readonly code: number) {
+    super(`exit status ${code}`);
+  }
+}
+
 /** Exit codes, as CLI conventions have them. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

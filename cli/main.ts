@@ -12,9 +12,10 @@ import { backfillCommand } from './commands/backfill';
 import { localCommand } from './commands/local';
 import { queryCommand } from './commands/query';
 import { redriveCommand } from './commands/redrive';
+import { verifyCommand } from './commands/verify';
 import { safeLines } from '../lambdas/shared/safe-text';
 import { errorText } from './deployment';
-import { CliError, EXIT, UsageError } from './errors';
+import { CliError, EXIT, ExitStatus, UsageError } from './errors';
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly (() => Command)[] = [
@@ -22,6 +23,7 @@ export const COMMANDS: readonly (() => Command)[] = [
   localCommand,
   backfillCommand,
   redriveCommand,
+  verifyCommand,
 ];
 
 /** Where the CLI writes; tests may substitute it. */
@@ -63,7 +65,7 @@ function fullName(command: Command): string {
 export function buildProgram(output: CliOutput = processOutput): Command {
   const program = new Command('trail-index')
     .description(
-      'Index of Amazon S3 Glacier and AWS Support events from CloudTrail: query it, run the pipeline locally, backfill, redrive.',
+      'Index of Amazon S3 Glacier and AWS Support events from CloudTrail: query it, run the pipeline locally, backfill, redrive, verify the log files.',
     )
     .version(version(), '-V, --version')
     .option('--debug', 'print stack traces and AWS SDK error details')
@@ -103,6 +105,7 @@ function report(err: unknown, debug: boolean, output: CliOutput): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
     return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
+  if (err instanceof ExitStatus) return err.code;
   if (err instanceof UsageError) {
     output.writeErr(`error: ${safeLines(err.message)}\n`);
     if (debug) output.writeErr(`${stackOf(err)}\n`);

@@ -103,7 +103,7 @@ export function readDigest(
     throw invalidFormat();
   }
   if (!isObject(data)) throw invalidFormat();
-  for (const field of REQUIRED_DIGEST_FIELDS) if (!(field in data)) throw invalidFormat();
+  // The reference's order: the signature metadata, the backfill timestamp, then the fields.
   const signature = metadata.signature;
   const signatureAlgorithm = metadata['signature-algorithm'];
   if (signature === undefined || signatureAlgorithm === undefined) {
@@ -111,6 +111,7 @@ export function readDigest(
   }
   const backfill = metadata['backfill-generation-timestamp'];
   if (isBackfillDigestKey(key) && backfill === undefined) throw invalidFormat();
+  for (const field of REQUIRED_DIGEST_FIELDS) if (!(field in data)) throw invalidFormat();
   if (data.digestS3Bucket !== bucket || data.digestS3Object !== key) {
     throw new DigestInvalidError(bucket, key, 'moved', 'has been moved from its original location');
   }
@@ -144,7 +145,19 @@ export function stringToSign(digest: Digest, inflated: Uint8Array): string {
  * may hand over as bytes or as base64 text, in PKCS#1 (what CloudTrail serves) or SPKI form.
  */
 export function publicKeyFrom(value: Uint8Array | string): KeyObject {
-  const der = typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.from(value);
+  if (typeof value === 'string') return keyFromDer(Buffer.from(value, 'base64'));
+  try {
+    return keyFromDer(Buffer.from(value));
+  } catch (err) {
+    // CloudTrail's \`Value\` blob holds the key's base64 text, which an SDK decodes once into bytes
+    // (the reference base64-decodes them again): those bytes are ASCII base64, not DER.
+    const text = Buffer.from(value).toString('latin1');
+    if (!/^[A-Za-z0-9+/=\s]+$/.test(text)) throw err;
+    return keyFromDer(Buffer.from(text, 'base64'));
+  }
+}
+
+function keyFromDer(der: Buffer): KeyObject {
   try {
     return createPublicKey({ key: der, format: 'der', type: 'pkcs1' });
   } catch {

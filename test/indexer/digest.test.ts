@@ -97,6 +97,10 @@ describe('verifyDigestSignature', () => {
     ['PKCS#1 DER bytes', pkcs1],
     ['PKCS#1 DER as base64', pkcs1.toString('base64')],
     ['SPKI DER bytes', spki],
+    [
+      'base64 text as bytes (how the JS SDK hands over the Value blob)',
+      Buffer.from(pkcs1.toString('base64')),
+    ],
   ])('accepts a valid digest with the key as %s', (_name, value) => {
     const { inflated, digest } = signedDigest(3);
     expect(reasonOf(() => verifyDigestSignature(digest, inflated, value))).toBeUndefined();
