@@ -66,7 +66,8 @@ type Mutation =
   | 'appended-data'
   | 'logging-gap'
   | 'unknown-key'
-  | 'empty-hour';
+  | 'empty-hour'
+  | 'backfill';
 
 export const SCENARIOS: readonly Mutation[] = [
   'valid',
@@ -79,6 +80,7 @@ export const SCENARIOS: readonly Mutation[] = [
   'logging-gap',
   'unknown-key',
   'empty-hour',
+  'backfill',
 ];
 
 /**
@@ -112,6 +114,28 @@ export function buildScenario(name: Mutation, bucket = `verify-${name}`): Scenar
     });
     digests.push(digest);
     previous = { bucket, key: digest.key, signature: digest.signature };
+  }
+  if (name === 'backfill') {
+    // A log file CloudTrail delivered late, listed by a backfill digest of its own chain.
+    const late = logFile(2, 3);
+    files.push({ key: late.key, body: late.body });
+    digests.push(
+      signDigest({
+        bucket,
+        accountId: ACCOUNT,
+        region: REGION,
+        trailName: TRAIL,
+        homeRegion: REGION,
+        start: new Date(Date.UTC(2026, 10, 30, 1, 0, 12)),
+        end: new Date(Date.UTC(2026, 10, 30, 2, 0, 12)),
+        backfill: true,
+        backfillGeneratedAt: new Date(Date.UTC(2026, 10, 30, 5, 0, 0)),
+        privateKey,
+        fingerprint: fingerprintOf(publicKey),
+        previous: null,
+        logFiles: [{ bucket, key: late.key, sha256: late.sha256 }],
+      }),
+    );
   }
   for (const d of digests) files.push({ key: d.key, body: d.body, metadata: d.metadata });
 
