@@ -75,7 +75,7 @@ const EXPECTED: Record<
     errors: [
       expect.stringMatching(
         /INVALID: public key not found in region us-east-1 for fingerprint [0-9a-f]{32}$/,
-      ) as unknown as string,
+      ),
     ],
     counts: ['3/4 digest files valid, 1/4 digest files INVALID', '6/6 log files valid'],
     code: 1,
