@@ -29,7 +29,7 @@ const LOG = (stamp: string, name: string) =>
 /** What each case must print on stderr, and its counts. */
 const EXPECTED: Record<
   (typeof SCENARIOS)[number],
-  { errors: string[]; counts: string[]; code: number; foundEnd?: string }
+  { errors: unknown[]; counts: string[]; code: number; foundEnd?: string }
 > = {
   valid: { errors: [], counts: ['4/4 digest files valid', '8/8 log files valid'], code: 0 },
   'modified-log': {
