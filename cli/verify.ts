@@ -8,13 +8,12 @@ import type { DigestLogFile } from '../lambdas/shared/digest';
 import {
   type ChainOutcome,
   type ChainScope,
-  digestRegionPrefix,
   displayDate,
   type DigestStore,
-  keyDateText,
   type PublicKeySource,
   traverseDigests,
 } from '../lambdas/verifier/digest-traverser';
+export { discoverChains } from '../lambdas/verifier/discover';
 import {
   type LogFileHasher,
   logFileLine,
@@ -253,92 +252,4 @@ function ratio(valid: number, invalid: number, name: string): string {
   const total = valid + invalid;
   if (total === 0) return '';
   return `\n${valid}/${total} ${name} files valid${invalid > 0 ? `, ${invalid}/${total} ${name} files INVALID` : ''}`;
-}
-
-/**
- * The chains in a bucket: every account (under `o-…` too) and region with digests, and in each
- * the trails whose digests fall in the range, narrowed to the ones asked for.
- */
-export async function discoverChains(
-  store: DigestStore,
-  where: { bucket: string; prefix?: string },
-  range: { start: Date; end: Date },
-  only: { accountId?: string; region?: string; trailName?: string; homeRegion?: string } = {},
-): Promise<ChainScope[]> {
-  const base = where.prefix === undefined || where.prefix === '' ? 'AWSLogs/' : `${where.prefix}/AWSLogs/`;
-  const accounts: { accountId: string; organizationId?: string }[] = [];
-  for await (const folder of store.listFolders(where.bucket, base)) {
-    const name = folder.slice(base.length).replace(/\/$/, '');
-    if (/^\d{12}$/.test(name)) accounts.push({ accountId: name });
-    else if (/^o-[a-z0-9]{10,32}$/.test(name)) {
-      for await (const inner of store.listFolders(where.bucket, folder)) {
-        const account = inner.slice(folder.length).replace(/\/$/, '');
-        if (/^\d{12}$/.test(account)) accounts.push({ accountId: account, organizationId: name });
-      }
-    }
-  }
-  const chains: ChainScope[] = [];
-  for (const account of accounts) {
-    if (only.accountId !== undefined && account.accountId !== only.accountId) continue;
-    const org = account.organizationId === undefined ? '' : `${account.organizationId}/`;
-    const regionsAt = `${base}${org}${account.accountId}/CloudTrail-Digest/`;
-    for await (const folder of store.listFolders(where.bucket, regionsAt)) {
-      const region = folder.slice(regionsAt.length).replace(/\/$/, '');
-      if (only.region !== undefined && region !== only.region) continue;
-      for (const trail of await trailsIn(store, where, account, region, range)) {
-        if (only.trailName !== undefined && trail.trailName !== only.trailName) continue;
-        if (only.homeRegion !== undefined && trail.homeRegion !== only.homeRegion) continue;
-        chains.push({
-          bucket: where.bucket,
-          ...(where.prefix === undefined || where.prefix === '' ? {} : { prefix: where.prefix }),
-          ...account,
-          ...trail,
-          sourceRegion: region,
-        });
-      }
-    }
-  }
-  return chains;
-}
-
-/** The trails (name and home region) with digests of the region in the range, from their keys. */
-async function trailsIn(
-  store: DigestStore,
-  where: { bucket: string; prefix?: string },
-  account: { accountId: string; organizationId?: string },
-  region: string,
-  range: { start: Date; end: Date },
-): Promise<{ trailName: string; homeRegion: string }[]> {
-  // A scope with an empty trail name lists from the start of the range's first day.
-  const probe: ChainScope = {
-    bucket: where.bucket,
-    ...(where.prefix === undefined ? {} : { prefix: where.prefix }),
-    ...account,
-    trailName: '',
-    homeRegion: '',
-    sourceRegion: region,
-  };
-  const found = new Map<string, { trailName: string; homeRegion: string }>();
-  const head = `${account.accountId}_CloudTrail-Digest_${region}_`;
-  const dayOf = (date: Date) => date.toISOString().slice(0, 10).replace(/-/g, '/');
-  const regionPrefix = `${digestRegionPrefix(probe)}/`;
-  const last = new Date(range.end.getTime() + 3_600_000);
-  const lastDay = dayOf(last);
-  for await (const key of store.listKeys(
-    where.bucket,
-    regionPrefix,
-    `${regionPrefix}${dayOf(new Date(range.start.getTime() - 60_000))}/`,
-  )) {
-    // Keys sort by their day folder: past the range's last day, nothing more can be in it.
-    if (key.slice(regionPrefix.length, regionPrefix.length + 10) > lastDay) break;
-    const name = key.slice(key.lastIndexOf('/') + 1);
-    const m = /^(.+)_([a-z]{2}(?:-[a-z]+)+-\d+)_(\d{8}T\d{6}Z)(?:_backfill)?\.json\.gz$/.exec(
-      name.startsWith(head) ? name.slice(head.length) : '',
-    );
-    if (m === null) continue;
-    const [, trailName, homeRegion, when] = m as unknown as [string, string, string, string];
-    if (when > keyDateText(last)) continue;
-    found.set(`${trailName}\u0000${homeRegion}`, { trailName, homeRegion });
-  }
-  return [...found.values()];
 }

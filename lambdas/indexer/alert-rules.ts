@@ -68,12 +68,12 @@ export const ALERT_BODY_MAX_BYTES = SNS_MESSAGE_MAX_BYTES - ATTRIBUTES_ALLOWANCE
 const ATTRIBUTE_VALUE_MAX_CHARS = 256;
 
 /** SNS subjects must be ASCII without control characters. */
-function asciiSafe(text: string): string {
+export function asciiSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
 /** A body value: terminal-safe, on one line, and bounded. */
-function bodyValue(text: string): string {
+export function bodyValue(text: string): string {
   const safe = safeText(text);
   return safe.length <= BODY_VALUE_MAX_CHARS
     ? safe
@@ -81,7 +81,7 @@ function bodyValue(text: string): string {
 }
 
 /** An attribute value: non-empty (SNS refuses empty values), terminal-safe and bounded. */
-function attributeValue(text: string): string {
+export function attributeValue(text: string): string {
   const safe = safeText(text).slice(0, ATTRIBUTE_VALUE_MAX_CHARS);
   return safe === '' ? 'unknown' : safe;
 }

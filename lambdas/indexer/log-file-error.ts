@@ -31,6 +31,11 @@ export interface ScanStats {
   candidatesTooLarge?: number;
   /** The size of the largest such record, in bytes. */
   largestRecordBytes?: number;
+  /**
+   * Hex SHA-256 of the decompressed bytes of a gzip file that ended cleanly (one member, CRC and
+   * size checked, nothing after it): what a CloudTrail digest lists for the file.
+   */
+  sha256?: string;
 }
 
 export interface SelectedRecord {

@@ -12,6 +12,7 @@
  * The work is split in two: `log-file-framing.ts` turns the body into decompressed bytes (gzip
  * member, trailer and what follows it), and `record-scanner.ts` splits and selects records.
  */
+import { createHash } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { LogFileError, type ScanStats, type SelectedRecord } from './log-file-error';
 import { ByteSource, inflateMember, plain } from './log-file-framing';
@@ -38,9 +39,12 @@ export async function* scanLogFile(
     if (head.length === 0) throw new LogFileError('not-a-log-file', 'empty file');
     const scanner = new RecordScanner(sources, stats);
     const selected: SelectedRecord[] = [];
-    const decompressed =
-      head[0] === 0x1f && head[1] === 0x8b ? inflateMember(input, stats) : plain(input, stats);
+    const gzip = head[0] === 0x1f && head[1] === 0x8b;
+    const decompressed = gzip ? inflateMember(input, stats) : plain(input, stats);
+    // The digest's hash of the file, in the same pass: no second download to verify it.
+    const hash = gzip ? createHash('sha256') : undefined;
     for await (const chunk of decompressed) {
+      hash?.update(chunk);
       for (let at = 0; at < chunk.length; at += SCAN_SLICE) {
         // Between slices the event loop runs: the body's data and zlib's completions arrive, so that
         // reading and inflating go on while this thread scans.
@@ -56,6 +60,7 @@ export async function* scanLogFile(
       }
     }
     scanner.end();
+    if (hash !== undefined) stats.sha256 = hash.digest('hex');
   } finally {
     await input.close();
   }

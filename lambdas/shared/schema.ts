@@ -10,6 +10,9 @@
  * | indexed event| `EVENT#<eventID>`    | `EVENT`         | all four below, sort key `ts`             |
  * | alert marker | `EVENT#<eventID>`    | `ALERT#<rule>`  | none (sparse: never in a GSI)             |
  * | case link    | `EVENT#<eventID>`    | `CASE#<caseId>` | byResource only, for a call's 2nd..nth case |
+ * | log file     | `FILE#s3://<b>/<k>`  | `FILE`          | none: its hash and integrity state          |
+ * | digest file  | `DIGEST#s3://<b>/<k>`| `DIGEST`        | none: its verification state                |
+ * | digest chains| `CHAINS#<b>#<prefix>#<account>#<region>` | `CHAINS` | none: the verifier's place in each chain |
  *
  * A case link makes a call that names several support cases (DescribeCases' `caseIdList`) found by
  * each of them, not only by the first: it carries the event's summary under that case's resource
@@ -167,6 +170,18 @@ export const keys = {
   caseLink: (eventID: string, caseId: string) => ({
     [PARTITION_KEY]: pk(`EVENT#${eventID}`),
     [SORT_KEY]: sk(`CASE#${caseId}`),
+  }),
+  logFile: (bucket: string, key: string) => ({
+    [PARTITION_KEY]: pk(`FILE#s3://${bucket}/${key}`),
+    [SORT_KEY]: 'FILE',
+  }),
+  digest: (bucket: string, key: string) => ({
+    [PARTITION_KEY]: pk(`DIGEST#s3://${bucket}/${key}`),
+    [SORT_KEY]: 'DIGEST',
+  }),
+  chains: (bucket: string, prefix: string, accountId: string, region: string) => ({
+    [PARTITION_KEY]: pk(`CHAINS#${bucket}#${prefix}#${accountId}#${region}`),
+    [SORT_KEY]: 'CHAINS',
   }),
   time: (eventTime: string, eventID: string) => sk(`${eventTime}#${eventID}`),
   vault: (accountId: string, region: string, vaultName: string) =>
