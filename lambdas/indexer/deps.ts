@@ -12,6 +12,7 @@ import { ConfigError } from './errors';
 import { createIndexWriter } from './index-writer';
 import type { IndexerDeps } from './process-log-file';
 import { createS3LogReader } from './s3-log-reader';
+import { createIntegrityStore } from '../verifier/integrity-store';
 
 let clients: { s3: S3Client; sns: SNSClient; dynamodb: DynamoDBClient } | undefined;
 
@@ -40,6 +41,7 @@ export function defaultDeps(overrides: Partial<IndexerConfig> = {}): IndexerDeps
     config,
     reader: createS3LogReader(s3),
     writer: createIndexWriter({ client: dynamodb, tableName: config.tableName, concurrency: 4 }),
+    integrity: createIntegrityStore({ dynamodb, tableName: config.tableName }),
     alerts: createAlertPublisher({
       dynamodb,
       sns,

@@ -22,12 +22,16 @@ import { classifyKey } from './notification';
 import { logger } from './observability';
 import type { LogReader } from './s3-log-reader';
 import type { FileResult } from './types';
+import type { IntegrityStore } from '../verifier/integrity-store';
+import { integrityAlert } from '../verifier/integrity-alerts';
 
 export interface IndexerDeps {
   readonly config: IndexerConfig;
   readonly reader: LogReader;
   readonly writer: IndexWriter;
   readonly alerts: AlertPublisher;
+  /** Where each log file's SHA-256 is recorded for the digest verifier; none: not recorded. */
+  readonly integrity?: IntegrityStore;
   /** @default DEFAULT_ALERT_RULES */
   readonly rules?: readonly AlertRule[];
 }
@@ -166,6 +170,34 @@ export async function processLogFile(
       broken ??= 'record-too-large';
     } else {
       logger.warn('Records too large to read, of other services, were skipped', details);
+    }
+  }
+
+  // The file's hash, for the digest that lists it. A file already verified whose hash is now
+  // different was replaced after CloudTrail's digest signed it: invalid, and alerted.
+  if (broken === undefined && stats.sha256 !== undefined && deps.integrity !== undefined) {
+    const state = await deps.integrity.recordHash({ bucket, key, sha256: stats.sha256 });
+    if (state.expectedSha256 !== undefined && state.expectedSha256.toLowerCase() !== stats.sha256) {
+      await deps.integrity.setLogFileVerdict(
+        { bucket, key },
+        {
+          integrity: 'invalid',
+          reason: "hash value doesn't match",
+          expectedSha256: state.expectedSha256,
+          digestKey: state.digestKey ?? '',
+        },
+      );
+      const where = /AWSLogs\/(?:o-[^/]+\/)?(\d{12})\/CloudTrail\/([^/]+)\//.exec(key);
+      alerts.push({
+        message: integrityAlert('log-file-invalid', {
+          accountId: where?.[1] ?? 'unknown',
+          region: where?.[2] ?? 'unknown',
+          object: `s3://${bucket}/${key}`,
+          detail: "hash value doesn't match: the file changed after its digest was verified",
+          ...(state.digestKey === undefined ? {} : { digest: `s3://${bucket}/${state.digestKey}` }),
+        }),
+        expiresAt: undefined,
+      });
     }
   }
 

@@ -15,6 +15,8 @@ export const ENV = {
   logBucket: 'LOG_BUCKET',
   /** The trail's key prefix (before `AWSLogs/`); absent or empty for none. */
   logKeyPrefix: 'LOG_KEY_PREFIX',
+  /** The verifier: how many hours before its first run a chain it has never seen starts. */
+  verifyFirstRunHours: 'VERIFY_FIRST_RUN_HOURS',
 } as const;
 
 /** The event sources indexed when nothing else is configured. */
@@ -40,6 +42,15 @@ export const METRIC = {
   eventsIndexed: 'EventsIndexed',
   alertsPublished: 'AlertsPublished',
   writeRetries: 'WriteRetries',
+  /** The digest verifier's: digests and log files checked, and what it found wrong. */
+  digestsVerified: 'DigestsVerified',
+  digestsInvalid: 'DigestsInvalid',
+  digestsMissing: 'DigestsMissing',
+  digestChainGaps: 'DigestChainGaps',
+  digestsOverdue: 'DigestsOverdue',
+  logFilesVerified: 'LogFilesVerified',
+  logFilesInvalid: 'LogFilesInvalid',
+  logFilesMissing: 'LogFilesMissing',
 } as const;
 
 /** Dimension added to {@link METRIC.eventsIndexed}. */
@@ -62,4 +73,6 @@ export const STACK_OUTPUT = {
   indexedSources: 'IndexedSources',
   /** The indexer's retention in days, or `keep`. */
   indexRetentionDays: 'IndexRetentionDays',
+  /** The digest verifier's function, run hourly. */
+  verifierFunctionName: 'VerifierFunctionName',
 } as const;

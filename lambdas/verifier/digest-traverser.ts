@@ -161,7 +161,7 @@ function dateOfKey(key: string): Date {
   return date;
 }
 
-function parseTime(text: unknown): Date {
+export function parseTime(text: unknown): Date {
   const date = typeof text === 'string' ? new Date(text) : new Date(NaN);
   if (Number.isNaN(date.getTime())) throw new Error(`Unable to parse date value: ${String(text)}`);
   return date;
@@ -269,24 +269,40 @@ export async function* traverseDigests(
   }
 
   async function validate(stored: StoredObject, bucket: string, key: string): Promise<Digest> {
-    const inflated = inflate(stored.body);
-    if (inflated === undefined) throw new DigestInvalidError(bucket, key, 'invalid-format', 'invalid format');
-    const digest = readDigest(inflated, stored.metadata, { bucket, key });
-    const fingerprint = digest.digestPublicKeyFingerprint;
-    if (!publicKeys.has(fingerprint) && backfill) {
-      const generated = parseTime(digest.backfillGenerationTimestamp);
-      await loadKeys(new Date(generated.getTime() - HOUR), new Date(generated.getTime() + HOUR));
-    }
-    const value = publicKeys.get(fingerprint);
-    if (value === undefined) {
-      throw new DigestInvalidError(
-        bucket,
-        key,
-        'unknown-public-key',
-        `public key not found in region ${scope.homeRegion} for fingerprint ${fingerprint}`,
-      );
-    }
-    verifyDigestSignature(digest, inflated, value);
-    return digest;
+    return checkDigest(stored, { bucket, key }, scope.homeRegion, async (digest) => {
+      if (!publicKeys.has(digest.digestPublicKeyFingerprint) && backfill) {
+        const generated = parseTime(digest.backfillGenerationTimestamp);
+        await loadKeys(new Date(generated.getTime() - HOUR), new Date(generated.getTime() + HOUR));
+      }
+      return publicKeys.get(digest.digestPublicKeyFingerprint);
+    });
   }
+}
+
+/**
+ * One digest checked as the reference checks it: gzip and JSON, signature metadata, required
+ * fields, original location, a public key with its fingerprint (from `publicKeyFor`), and the
+ * signature. Returns the digest or throws DigestInvalidError with the reference's message.
+ */
+export async function checkDigest(
+  stored: StoredObject,
+  location: { readonly bucket: string; readonly key: string },
+  keyRegion: string,
+  publicKeyFor: (digest: Digest) => Promise<PublicKeyEntry['value'] | undefined>,
+): Promise<Digest> {
+  const { bucket, key } = location;
+  const inflated = inflate(stored.body);
+  if (inflated === undefined) throw new DigestInvalidError(bucket, key, 'invalid-format', 'invalid format');
+  const digest = readDigest(inflated, stored.metadata, { bucket, key });
+  const value = await publicKeyFor(digest);
+  if (value === undefined) {
+    throw new DigestInvalidError(
+      bucket,
+      key,
+      'unknown-public-key',
+      `public key not found in region ${keyRegion} for fingerprint ${digest.digestPublicKeyFingerprint}`,
+    );
+  }
+  verifyDigestSignature(digest, inflated, value);
+  return digest;
 }

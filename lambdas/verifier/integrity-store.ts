@@ -112,9 +112,12 @@ export function createIntegrityStore(options: {
         new UpdateCommand({
           TableName,
           Key: keys.logFile(bucket, key),
-          UpdateExpression: `SET logBucket = :bucket, logKey = :key, integrity = :integrity, expectedSha256 = :expected, digestKey = :digest, verifiedAt = :now${
-            verdict.reason === undefined ? ' REMOVE integrityReason' : ', integrityReason = :reason'
-          }${verdict.sha256 === undefined ? '' : ', sha256 = if_not_exists(sha256, :sha256)'}`,
+          UpdateExpression: [
+            'SET logBucket = :bucket, logKey = :key, integrity = :integrity, expectedSha256 = :expected, digestKey = :digest, verifiedAt = :now',
+            verdict.reason === undefined ? '' : ', integrityReason = :reason',
+            verdict.sha256 === undefined ? '' : ', sha256 = if_not_exists(sha256, :sha256)',
+            verdict.reason === undefined ? ' REMOVE integrityReason' : '',
+          ].join(''),
           ExpressionAttributeValues: {
             ':bucket': bucket,
             ':key': key,
