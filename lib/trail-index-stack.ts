@@ -11,6 +11,7 @@ import { Alerts } from './constructs/alerts';
 import { AuditTrail } from './constructs/audit-trail';
 import { IndexTable } from './constructs/index-table';
 import { IndexerFunction } from './constructs/indexer-function';
+import { IntegrityVerifier } from './constructs/integrity-verifier';
 import { Monitoring } from './constructs/monitoring';
 
 export interface TrailIndexStackProps extends StackProps, TrailIndexOptions {}
@@ -24,6 +25,7 @@ export class TrailIndexStack extends Stack {
   public readonly index: IndexTable;
   public readonly alerts: Alerts;
   public readonly indexer: IndexerFunction;
+  public readonly verifier: IntegrityVerifier;
   public readonly monitoring: Monitoring;
 
   public constructor(scope: Construct, id: string, props: TrailIndexStackProps = {}) {
@@ -49,8 +51,15 @@ export class TrailIndexStack extends Stack {
       indexedSources,
       retentionDays: props.indexRetentionDays,
     });
+    this.verifier = new IntegrityVerifier(this, 'Verifier', {
+      logBucket: this.audit.logBucket,
+      logKey: this.audit.key,
+      table: this.index.table,
+      alertTopic: this.alerts.topic,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       indexer: this.indexer.function,
+      verifier: this.verifier.function,
       deadLetterQueues: [
         {
           id: 'SubscriptionDeadLetterQueue',
@@ -61,6 +70,11 @@ export class TrailIndexStack extends Stack {
           id: 'FailureDestinationQueue',
           label: 'failure destination queue',
           queue: this.indexer.failureDestinationQueue,
+        },
+        {
+          id: 'VerifierFailureDestinationQueue',
+          label: "verifier's failure destination queue",
+          queue: this.verifier.failureDestinationQueue,
         },
         ...(this.alerts.deliveryDeadLetterQueue === undefined
           ? []
@@ -104,6 +118,10 @@ export class TrailIndexStack extends Stack {
       indexerFunctionName: {
         value: this.indexer.function.functionName,
         description: 'The indexer Lambda function',
+      },
+      verifierFunctionName: {
+        value: this.verifier.function.functionName,
+        description: 'The digest verifier Lambda function, run hourly',
       },
       indexedSources: {
         value: indexedSources.join(','),

@@ -7,6 +7,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEFAULT_TRAIL_NAME, type LifecycleDays, resolveLifecycle } from '../config';
 
+/** Objects at most this large stay out of the archive tiers under an organization prefix: digests. */
+export const DIGEST_SIZE_FLOOR_BYTES = 128 * 1024;
+
 export interface AuditTrailProps {
   /**
    * Name of the trail. It must be known before the trail exists, because the bucket, topic and
@@ -168,6 +171,13 @@ export class AuditTrail extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const transitions = [
+      { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(days.glacierTransitionDays) },
+      {
+        storageClass: s3.StorageClass.DEEP_ARCHIVE,
+        transitionAfter: Duration.days(days.deepArchiveTransitionDays),
+      },
+    ];
     this.logBucket = new s3.Bucket(this, 'LogBucket', {
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: this.key,
@@ -180,18 +190,32 @@ export class AuditTrail extends Construct {
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'trail-bucket/',
       lifecycleRules: [
+        // Log files go to the archive tiers; digest files (CloudTrail-Digest/) stay in Standard, so
+        // that the chain stays verifiable, by the verifier and by validate-logs, with no restore.
+        // A lifecycle filter is a literal prefix, so the rule names the log file folder itself.
         {
-          id: 'ArchiveThenExpireLogFiles',
-          transitions: [
-            {
-              storageClass: s3.StorageClass.GLACIER,
-              transitionAfter: Duration.days(days.glacierTransitionDays),
-            },
-            {
-              storageClass: s3.StorageClass.DEEP_ARCHIVE,
-              transitionAfter: Duration.days(days.deepArchiveTransitionDays),
-            },
-          ],
+          id: 'ArchiveLogFiles',
+          prefix: `AWSLogs/${trailAccount}/CloudTrail/`,
+          transitions,
+        },
+        // An organization trail writes every member under AWSLogs/<o-id>/<account>/: no literal
+        // prefix tells log files from digests there. Digests list one account and region's hour
+        // (a few KB), so a size floor keeps them out. It is S3's own default floor (S3 API Reference,
+        // PutBucketLifecycleConfiguration, TransitionDefaultMinimumObjectSize: "all_storage_classes_128K
+        // - Objects smaller than 128 KB will not transition to any storage class by default"), written
+        // out here so that it holds whatever the bucket's default.
+        ...(props.organizationId === undefined
+          ? []
+          : [
+              {
+                id: 'ArchiveOrganizationLogFiles',
+                prefix: `AWSLogs/${props.organizationId}/`,
+                objectSizeGreaterThan: DIGEST_SIZE_FLOOR_BYTES,
+                transitions,
+              },
+            ]),
+        {
+          id: 'ExpireTrailFiles',
           expiration: Duration.days(days.expirationDays),
           noncurrentVersionExpiration: Duration.days(days.noncurrentVersionExpirationDays),
           abortIncompleteMultipartUploadAfter: Duration.days(days.abortIncompleteMultipartUploadDays),
@@ -200,6 +224,13 @@ export class AuditTrail extends Construct {
       // Audit data outlives the stack: deleting the stack must not delete the logs.
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    if (props.organizationId !== undefined) {
+      // CloudFormation types ObjectSizeGreaterThan as a string; the L2 construct writes a number.
+      (this.logBucket.node.defaultChild as s3.CfnBucket).addPropertyOverride(
+        'LifecycleConfiguration.Rules.1.ObjectSizeGreaterThan',
+        String(DIGEST_SIZE_FLOOR_BYTES),
+      );
+    }
     this.logBucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudTrailAclCheck',

@@ -23,6 +23,8 @@ export interface MonitoredQueue {
 
 export interface MonitoringProps {
   readonly indexer: lambda.IFunction;
+  /** The digest verifier; its errors and each integrity finding raise an alarm. */
+  readonly verifier?: lambda.IFunction;
   /** Every dead-letter queue of the pipeline; each gets a "not empty" alarm. */
   readonly deadLetterQueues: readonly MonitoredQueue[];
   /** CloudTrail's delivery topic; failed deliveries to the indexer raise an alarm. */
@@ -107,6 +109,37 @@ export class Monitoring extends Construct {
         'Someone may be planting messages: check who can publish to the delivery topic and send to its queues.',
       metric(METRIC.filesRefused),
     );
+    // Integrity findings: each is also an alert of its own, once per object; the alarm makes the
+    // state visible on the dashboard and to anyone subscribed to alarms only.
+    const integrity: [string, string, string][] = [
+      [METRIC.digestsInvalid, 'DigestsInvalid', 'a CloudTrail digest file failed verification'],
+      [METRIC.digestsMissing, 'DigestsMissing', 'a CloudTrail digest file was deleted'],
+      [METRIC.logFilesInvalid, 'LogFilesInvalid', "a log file's SHA-256 differs from its signed digest"],
+      [METRIC.logFilesMissing, 'LogFilesMissing', 'a log file listed by a signed digest was deleted'],
+      [METRIC.digestsOverdue, 'DigestsOverdue', 'log files arrive but CloudTrail writes no digests'],
+      [METRIC.digestChainGaps, 'DigestChainGaps', 'a digest chain restarted (logging or validation was off)'],
+    ];
+    if (props.verifier !== undefined) {
+      anyAtAll(
+        'VerifierErrors',
+        'trail-index: the digest verifier failed; see its log group.',
+        props.verifier.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+      );
+      for (const [metricName, alarmId, what] of integrity) {
+        anyAtAll(
+          alarmId,
+          `trail-index: ${what}. The alert topic has the details; run "trail-index verify --stack --since 24h".`,
+          new cloudwatch.Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName,
+            dimensionsMap: { service: SERVICE_NAME },
+            statistic: 'Sum',
+            // The verifier runs hourly: an hour's sum, so that one run's finding is seen.
+            period: Duration.hours(1),
+          }),
+        );
+      }
+    }
     const failedDeliveries = props.deliveryTopic.metricNumberOfNotificationsFailed({
       period,
       statistic: 'Sum',
@@ -172,6 +205,16 @@ export class Monitoring extends Construct {
             props.indexer.metricDuration({ period, statistic: 'p50', label: 'p50' }),
             props.indexer.metricDuration({ period, statistic: 'p99', label: 'p99' }),
             props.indexer.metricDuration({ period, statistic: 'Maximum', label: 'max' }),
+          ]),
+          graph('Integrity (hourly digest verification)', [
+            metric(METRIC.digestsVerified, 'digests verified'),
+            metric(METRIC.logFilesVerified, 'log files verified'),
+            metric(METRIC.digestsInvalid, 'digests invalid'),
+            metric(METRIC.digestsMissing, 'digests missing'),
+            metric(METRIC.logFilesInvalid, 'log files invalid'),
+            metric(METRIC.logFilesMissing, 'log files missing'),
+            metric(METRIC.digestChainGaps, 'chain gaps'),
+            metric(METRIC.digestsOverdue, 'digests overdue'),
           ]),
           graph('Deliveries and dead letters', [
             props.deliveryTopic.metricNumberOfMessagesPublished({

@@ -20,6 +20,13 @@ const ACKNOWLEDGED = [
   'Indexer/Role/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::<AuditTrailLogBucket.Arn>/AWSLogs/*]',
   'Indexer/SubscriptionDeadLetterQueue/Resource: AwsSolutions-SQS3',
   'Indexer/SubscriptionDeadLetterQueue/Resource: Serverless-SQSRedrivePolicy',
+  'Verifier/FailureDestinationQueue/Resource: AwsSolutions-SQS3',
+  'Verifier/FailureDestinationQueue/Resource: Serverless-SQSRedrivePolicy',
+  'Verifier/Function/Resource: Serverless-LambdaDLQ',
+  'Verifier/Function/Resource: Serverless-LambdaTracing',
+  'Verifier/Role/DefaultPolicy/Resource: AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+  'Verifier/Role/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::*]',
+  'Verifier/Role/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::<AuditTrailLogBucket.Arn>/AWSLogs/*]',
 ];
 
 let stack: TrailIndexStack;

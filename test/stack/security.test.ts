@@ -349,23 +349,49 @@ describe('9 server access logging (CIS 4.4, S3.9, CloudTrail.7)', () => {
 });
 
 describe('10 lifecycle (S3.13)', () => {
-  it('archives, expires, removes noncurrent versions and aborts uploads with the documented defaults', () => {
+  it('archives log files, keeps digests out of the archive tiers, and expires everything with the documented defaults', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       LoggingConfiguration: Match.anyValue(),
       LifecycleConfiguration: {
         Rules: [
           {
-            Id: 'ArchiveThenExpireLogFiles',
+            Id: 'ArchiveLogFiles',
             Status: 'Enabled',
+            // The log file folder only: CloudTrail-Digest/ stays in Standard, verifiable with no restore.
+            Prefix: { 'Fn::Join': ['', ['AWSLogs/', { Ref: 'AWS::AccountId' }, '/CloudTrail/']] },
             Transitions: [
               { StorageClass: 'GLACIER', TransitionInDays: 90 },
               { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 365 },
             ],
+          },
+          {
+            Id: 'ExpireTrailFiles',
+            Status: 'Enabled',
             ExpirationInDays: 2557,
             NoncurrentVersionExpiration: { NoncurrentDays: 30 },
             AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
           },
         ],
+      },
+    });
+  });
+
+  it("keeps an organization trail's digests out of the archive tiers by their size", () => {
+    const org = Template.fromStack(buildStack({ organizationId: 'o-abcd123456' }));
+    org.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          {
+            Id: 'ArchiveOrganizationLogFiles',
+            Status: 'Enabled',
+            Prefix: 'AWSLogs/o-abcd123456/',
+            ObjectSizeGreaterThan: '131072',
+            Transitions: [
+              { StorageClass: 'GLACIER', TransitionInDays: 90 },
+              { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 365 },
+            ],
+          },
+        ]),
       },
     });
   });
@@ -392,6 +418,8 @@ describe('10 lifecycle (S3.13)', () => {
               { StorageClass: 'GLACIER', TransitionInDays: 30 },
               { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 120 },
             ],
+          }),
+          Match.objectLike({
             ExpirationInDays: 400,
             NoncurrentVersionExpiration: { NoncurrentDays: 5 },
             AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
@@ -553,7 +581,7 @@ describe('14 no lost delivery (Serverless SNSRedrivePolicy)', () => {
 });
 
 describe('15 no public invoke (Lambda.1)', () => {
-  it('lets only the delivery topic invoke the indexer', () => {
+  it('lets only the delivery topic invoke the indexer, and only the schedule the verifier', () => {
     const permissions = template.findResources('AWS::Lambda::Permission');
     expect(Object.values(permissions).map((p) => (p as { Properties: Json }).Properties)).toEqual([
       {
@@ -561,6 +589,12 @@ describe('15 no public invoke (Lambda.1)', () => {
         FunctionName: arnOf(logicalId('AWS::Lambda::Function', 'IndexerFunction')),
         Principal: 'sns.amazonaws.com',
         SourceArn: ref(logicalId('AWS::SNS::Topic', 'AuditTrailDeliveryTopic')),
+      },
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: arnOf(logicalId('AWS::Lambda::Function', 'VerifierFunction')),
+        Principal: 'events.amazonaws.com',
+        SourceArn: arnOf(logicalId('AWS::Events::Rule', 'VerifierSchedule')),
       },
     ]);
   });

@@ -106,7 +106,9 @@ describe('the verifier', () => {
     for (const d of later) await p.s3.send(new DeleteObjectCommand({ Bucket: p.bucket, Key: d.key }));
     await handler({});
     // Meanwhile log files arrived with no digest for them: rightly overdue.
-    expect(subjects(await receiveAlerts(p))).toEqual(['CloudTrail digests OVERDUE (111122223333, us-east-1)']);
+    expect(subjects(await receiveAlerts(p))).toEqual([
+      'CloudTrail digests OVERDUE (111122223333, us-east-1)',
+    ]);
     await p.s3.send(
       new PutObjectCommand({
         Bucket: p.bucket,
