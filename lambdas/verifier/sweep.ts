@@ -275,7 +275,11 @@ async function checkOne(
   }
 
   // The link back: a chain that restarts is a gap; a previous digest that is gone was deleted.
-  if (digest.previousDigestSignature === null || digest.previousDigestS3Object == null) {
+  if (
+    digest.previousDigestSignature === null ||
+    digest.previousDigestS3Object === null ||
+    digest.previousDigestS3Object === undefined
+  ) {
     if (position !== undefined) {
       report.chainGaps += 1;
       await raise('chain-gap', {
