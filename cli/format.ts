@@ -3,9 +3,29 @@ import { IndexedEventSummary, PROJECTED_ATTRIBUTES } from '../lambdas/shared/sch
 import { jsonSafe, safeText } from '../lambdas/shared/safe-text';
 import { shortServiceName } from './services';
 
-const COLUMNS = ['TIME', 'SERVICE', 'EVENT', 'OUTCOME', 'PRINCIPAL', 'VAULT/CASE', 'SOURCE IP'] as const;
+const COLUMNS = [
+  'TIME',
+  'SERVICE',
+  'EVENT',
+  'OUTCOME',
+  'PRINCIPAL',
+  'VAULT/CASE',
+  'SOURCE IP',
+  'LOG FILE',
+] as const;
 
-function row(event: IndexedEventSummary): string[] {
+/** How the LOG FILE column shows a file's integrity state: problems in capitals. */
+const INTEGRITY_CELL: Readonly<Record<string, string>> = {
+  verified: 'verified',
+  pending: 'pending',
+  invalid: 'INVALID',
+  missing: 'MISSING',
+};
+
+/** An event with the integrity state of its log file, when known. */
+export type EventWithIntegrity = IndexedEventSummary & { readonly integrity?: string };
+
+function row(event: EventWithIntegrity): string[] {
   const resource =
     event.vaultName !== undefined
       ? `vault ${event.vaultName}`
@@ -20,11 +40,12 @@ function row(event: IndexedEventSummary): string[] {
     event.principal || '-',
     resource,
     event.sourceIPAddress ?? '-',
+    event.integrity === undefined ? '-' : (INTEGRITY_CELL[event.integrity] ?? event.integrity),
   ];
 }
 
 /** An aligned table with a header; the last column is not padded. */
-export function formatTable(events: readonly IndexedEventSummary[]): string {
+export function formatTable(events: readonly EventWithIntegrity[]): string {
   // Record text is attacker-chosen: each cell is escaped, so it stays in its cell and cannot drive the terminal.
   const rows = [[...COLUMNS], ...events.map((event) => row(event).map(safeText))];
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -40,12 +61,14 @@ export function formatTable(events: readonly IndexedEventSummary[]): string {
 }
 
 /** One JSON object: the indexed fields in a stable order, then the original record when given. */
-export function formatJsonLine(event: IndexedEventSummary, record?: unknown): string {
+export function formatJsonLine(event: EventWithIntegrity, record?: unknown): string {
   const out: Record<string, unknown> = {};
   const source = event as unknown as Record<string, unknown>;
   for (const attribute of PROJECTED_ATTRIBUTES) {
     if (source[attribute] !== undefined) out[attribute] = source[attribute];
   }
+  // Whether the log file the event came from is proven CloudTrail's by its signed digest.
+  if (event.integrity !== undefined) out.integrity = event.integrity;
   if (record !== undefined) out.record = record;
   return `${jsonSafe(JSON.stringify(out))}\n`;
 }

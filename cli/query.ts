@@ -170,11 +170,55 @@ export async function getEventItems(
   tableName: string,
   eventIDs: readonly string[],
 ): Promise<Map<string, Record<string, unknown>>> {
-  const doc = documentClient(client);
   const found = new Map<string, Record<string, unknown>>();
-  const unique = [...new Set(eventIDs)];
-  for (let start = 0; start < unique.length; start += 100) {
-    let requestKeys: Record<string, unknown>[] = unique.slice(start, start + 100).map((id) => keys.event(id));
+  const items = await batchGet(
+    client,
+    tableName,
+    [...new Set(eventIDs)].map((id) => keys.event(id)),
+  );
+  for (const item of items) if (typeof item.eventID === 'string') found.set(item.eventID, item);
+  return found;
+}
+
+/**
+ * The integrity state of the log files the events were read from (`verified`, `pending`,
+ * `invalid`, `missing`), by `s3://bucket/key`; files with no state (indexed before their hash was
+ * recorded) are absent.
+ */
+export async function getLogFileIntegrity(
+  client: DynamoDBClient,
+  tableName: string,
+  events: readonly { logBucket: string; logKey: string }[],
+): Promise<Map<string, string>> {
+  const files = new Map(events.map((e) => [`s3://${e.logBucket}/${e.logKey}`, e]));
+  const items = await batchGet(
+    client,
+    tableName,
+    [...files.values()].map((e) => keys.logFile(e.logBucket, e.logKey)),
+  );
+  const states = new Map<string, string>();
+  for (const item of items) {
+    if (
+      typeof item.logBucket === 'string' &&
+      typeof item.logKey === 'string' &&
+      typeof item.integrity === 'string'
+    ) {
+      states.set(`s3://${item.logBucket}/${item.logKey}`, item.integrity);
+    }
+  }
+  return states;
+}
+
+/** BatchGetItem over any number of keys, 100 at a time, unprocessed keys retried with backoff. */
+async function batchGet(
+  client: DynamoDBClient,
+  tableName: string,
+  allKeys: readonly Record<string, unknown>[],
+): Promise<Record<string, unknown>[]> {
+  const doc = documentClient(client);
+  const found: Record<string, unknown>[] = [];
+  for (let start = 0; start < allKeys.length; start += 100) {
+    let requestKeys: Record<string, unknown>[] = allKeys.slice(start, start + 100);
     for (let attempt = 0; requestKeys.length > 0; attempt += 1) {
       if (attempt > 0)
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2_000)));
@@ -183,9 +227,7 @@ export async function getEventItems(
       const result = await doc.send(
         new BatchGetCommand({ RequestItems: { [tableName]: { Keys: requestKeys } } }),
       );
-      for (const item of result.Responses?.[tableName] ?? []) {
-        if (typeof item.eventID === 'string') found.set(item.eventID, item);
-      }
+      found.push(...(result.Responses?.[tableName] ?? []));
       requestKeys = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
     }
   }

@@ -13,6 +13,7 @@ const TESTS = [
   'test/scanner/',
   'test/indexer/.*[.]integration[.]test',
   'test/cli/',
+  'test/verifier/',
   'test/harness/node-version',
 ];
 

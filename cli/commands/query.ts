@@ -6,7 +6,7 @@ import { UsageError } from '../errors';
 import { formatJsonLine, formatTable } from '../format';
 import { decodeRecord } from '../record';
 import { planQuery, QueryFilters } from '../query-plan';
-import { getEventItems, runQuery } from '../query';
+import { getEventItems, getLogFileIntegrity, runQuery } from '../query';
 import { SERVICE_NAMES } from '../services';
 import { parseTimeRange } from '../time';
 
@@ -81,7 +81,14 @@ Examples:
         limit: options.limit + 1,
         ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
       });
-      const events = found.slice(0, options.limit);
+      const integrity = await getLogFileIntegrity(
+        target.client,
+        target.tableName,
+        found.slice(0, options.limit),
+      );
+      const events = found
+        .slice(0, options.limit)
+        .map((e) => ({ ...e, integrity: integrity.get(`s3://${e.logBucket}/${e.logKey}`) }));
       if (options.full === true) {
         const items = await getEventItems(
           target.client,

@@ -5,11 +5,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { planQuery } from '../../cli/query-plan';
 import { runQuery } from '../../cli/query';
 import { buildEventItem } from '../../lambdas/shared/event-item';
-import { createTableInput } from '../../lambdas/shared/schema';
+import { createTableInput, keys } from '../../lambdas/shared/schema';
 import {
   CloudTrailRecord,
   failedDeleteVault,
@@ -289,16 +289,18 @@ describe('trail-index query (the real CLI)', () => {
 
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^TIME\s+SERVICE\s+EVENT\s+OUTCOME\s+PRINCIPAL\s+VAULT\/CASE\s+SOURCE IP$/);
+    expect(lines[0]).toMatch(
+      /^TIME\s+SERVICE\s+EVENT\s+OUTCOME\s+PRINCIPAL\s+VAULT\/CASE\s+SOURCE IP\s+LOG FILE$/,
+    );
     expect(lines.slice(1)).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^${at(13)}\\s+glacier\\s+DeleteVault\\s+ok\\s+${ALICE}\\s+vault v1\\s+198\\.51\\.100\\.15$`,
+          `^${at(13)}\\s+glacier\\s+DeleteVault\\s+ok\\s+${ALICE}\\s+vault v1\\s+198\\.51\\.100\\.15\\s+-$`,
         ),
       ),
       expect.stringMatching(
         new RegExp(
-          `^${at(12)}\\s+glacier\\s+DeleteVault\\s+FAILED InvalidParameterValueException\\s+${INTRUDER.replace(/[/.]/g, '\\$&')}\\s+vault v1\\s+203\\.0\\.113\\.77$`,
+          `^${at(12)}\\s+glacier\\s+DeleteVault\\s+FAILED InvalidParameterValueException\\s+${INTRUDER.replace(/[/.]/g, '\\$&')}\\s+vault v1\\s+203\\.0\\.113\\.77\\s+-$`,
         ),
       ),
     ]);
@@ -306,6 +308,33 @@ describe('trail-index query (the real CLI)', () => {
     const column = lines[0]?.indexOf('OUTCOME');
     for (const line of lines.slice(1))
       expect(line.slice(column).startsWith('ok') || line.slice(column).startsWith('FAILED')).toBe(true);
+  });
+
+  test("says whether each event's log file is verified by its digest (table and --json)", async () => {
+    // Prepare: the verifier found the events' log file altered.
+    const file = keys.logFile('trail-bucket', `AWSLogs/${ACCOUNT}/CloudTrail/us-east-1/2026/11/20/x.json.gz`);
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...file,
+          logBucket: 'trail-bucket',
+          logKey: `AWSLogs/${ACCOUNT}/CloudTrail/us-east-1/2026/11/20/x.json.gz`,
+          integrity: 'invalid',
+        },
+      }),
+    );
+
+    // Act
+    const table = await runCli(['query', '--event', 'DeleteVault'], cliEnv);
+    const json = await runCli(['query', '--event', 'DeleteVault', '--json'], cliEnv);
+    await doc.send(new DeleteCommand({ TableName: tableName, Key: file }));
+
+    // Assess
+    for (const line of table.stdout.trimEnd().split('\n').slice(1)) expect(line).toMatch(/\s+INVALID$/);
+    for (const line of json.stdout.trimEnd().split('\n')) {
+      expect(JSON.parse(line)).toEqual(expect.objectContaining({ integrity: 'invalid' }));
+    }
   });
 
   test('the table says on stderr when --limit left events out', async () => {
