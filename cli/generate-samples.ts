@@ -12,11 +12,18 @@
  * - 999999999999 us-west-2, 2014-12-11: backups written by a user and by AWS Backup (an AWSService caller);
  * - 111122223333 us-east-1, 2016-04-13/14: the AWS Support guide's CreateCase, verbatim, then the
  *   case's life (described, answered, resolved) and a Trusted Advisor call;
- * - a digest file, which the indexer recognises and skips.
+ * - CloudTrail's signed digests of those hours: one chain per account and region, an empty hour
+ *   among them, signed as CloudTrail signs them with a key pair committed for the purpose
+ *   (`samples/keys/`), its public key in `samples/public-keys.json` as `aws cloudtrail
+ *   list-public-keys` prints it, and each digest's signature beside it in
+ *   `<digest>.metadata.json` (the S3 metadata a download loses). Local mode verifies them.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { fingerprintOf, publicKeyListEntry, signDigest } from './digest-signer';
+import { METADATA_SUFFIX } from './folder-store';
 import { seedGlacierRecords, seedSupportCreateCase } from './seed-records';
 
 type CloudTrailRecord = Record<string, unknown>;
@@ -363,7 +370,6 @@ function files(): { key: string; body: Buffer }[] {
     return `AWSLogs/${account}/CloudTrail/${region}/${day}/${account}_CloudTrail_${region}_${delivered}_${suffix}.json.gz`;
   };
   const gz = (value: unknown) => gzipSync(Buffer.from(JSON.stringify(value)), { level: 9 });
-  const digest = `AWSLogs/${a}/CloudTrail-Digest/us-east-1/2014/12/11/${a}_CloudTrail-Digest_us-east-1_trail-index_us-east-1_20141211T070000Z.json.gz`;
 
   return [
     { key: log(a, 'us-east-1', '20141210T1910Z', 'm3Lq8XkP2dRt7VbN'), body: gz({ Records: glacierDay1 }) },
@@ -371,36 +377,120 @@ function files(): { key: string; body: Buffer }[] {
     { key: log(a, 'us-west-2', '20141211T0935Z', 'Df6gH2jK8lZx3CvB'), body: gz({ Records: glacierWest }) },
     { key: log(b, 'us-east-1', '20160413T1815Z', 'Nm7Qa1Ws5Ed9Rf3T'), body: gz({ Records: support1 }) },
     { key: log(b, 'us-east-1', '20160414T0850Z', 'Gy4Hu8Ji2Ko6Lp0Z'), body: gz({ Records: support2 }) },
+  ];
+}
+
+/** The bucket local mode puts the samples in (DEFAULT_PIPELINE_NAMES.bucket): digests name it. */
+const SAMPLE_BUCKET = 'trail-index-logs';
+const KEY_PATH = join(HERE, 'keys', 'sample-signing-key.pem');
+
+/** The committed sample key pair: made once, then reused so that the samples do not change. */
+function signingKey() {
+  if (!existsSync(KEY_PATH)) {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    mkdirSync(dirname(KEY_PATH), { recursive: true });
+    writeFileSync(KEY_PATH, privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  }
+  const privateKey = createPrivateKey(readFileSync(KEY_PATH));
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/**
+ * The digests of the sample hours: per account and region a chain of the hours that delivered a
+ * file (CloudTrail also writes one for an hour that delivered none: the 07:00-08:00 one here).
+ */
+function digests(logs: readonly { key: string; body: Buffer }[]) {
+  const { privateKey, publicKey } = signingKey();
+  const fingerprint = fingerprintOf(publicKey);
+  const sha256 = (key: string) => {
+    const file = logs.find((l) => l.key === key);
+    if (file === undefined) throw new Error(`no sample log file ${key}`);
+    return createHash('sha256').update(gunzipSync(file.body)).digest('hex');
+  };
+  const chains: { account: string; region: string; hours: { end: string; logs: string[] }[] }[] = [
     {
-      key: digest,
-      body: gz({
-        awsAccountId: a,
-        digestStartTime: '2014-12-11T06:00:00Z',
-        digestEndTime: '2014-12-11T07:00:00Z',
-        digestS3Bucket: 'trail-index-logs',
-        digestS3Object: digest,
-        digestSignatureAlgorithm: 'SHA256withRSA',
-        newestEventTime: '2014-12-11T06:09:30Z',
-        oldestEventTime: '2014-12-11T02:01:15Z',
-        previousDigestS3Bucket: null,
-        previousDigestS3Object: null,
-        previousDigestHashValue: null,
-        previousDigestHashAlgorithm: null,
-        previousDigestSignature: null,
-        logFiles: [],
-      }),
+      account: '999999999999',
+      region: 'us-east-1',
+      hours: [
+        {
+          end: '2014-12-10T20:00:00Z',
+          logs: logs.filter((l) => l.key.includes('us-east-1_20141210T1910Z')).map((l) => l.key),
+        },
+        {
+          end: '2014-12-11T07:00:00Z',
+          logs: logs.filter((l) => l.key.includes('us-east-1_20141211T0615Z')).map((l) => l.key),
+        },
+        { end: '2014-12-11T08:00:00Z', logs: [] },
+      ],
+    },
+    {
+      account: '999999999999',
+      region: 'us-west-2',
+      hours: [
+        {
+          end: '2014-12-11T10:00:00Z',
+          logs: logs.filter((l) => l.key.includes('us-west-2_20141211T0935Z')).map((l) => l.key),
+        },
+      ],
+    },
+    {
+      account: '111122223333',
+      region: 'us-east-1',
+      hours: [
+        {
+          end: '2016-04-13T19:00:00Z',
+          logs: logs.filter((l) => l.key.includes('20160413T1815Z')).map((l) => l.key),
+        },
+        {
+          end: '2016-04-14T09:00:00Z',
+          logs: logs.filter((l) => l.key.includes('20160414T0850Z')).map((l) => l.key),
+        },
+      ],
     },
   ];
+  const out: { key: string; body: Buffer; metadata: Record<string, string> }[] = [];
+  for (const chain of chains) {
+    let previous: { bucket: string; key: string; signature: string } | null = null;
+    for (const hour of chain.hours) {
+      const end = new Date(hour.end);
+      const signed = signDigest({
+        bucket: SAMPLE_BUCKET,
+        accountId: chain.account,
+        region: chain.region,
+        trailName: 'trail-index',
+        homeRegion: 'us-east-1',
+        start: new Date(end.getTime() - 3_600_000),
+        end,
+        privateKey,
+        fingerprint,
+        previous,
+        logFiles: hour.logs.map((key) => ({ bucket: SAMPLE_BUCKET, key, sha256: sha256(key) })),
+      });
+      out.push({ key: signed.key, body: signed.body, metadata: signed.metadata });
+      previous = { bucket: SAMPLE_BUCKET, key: signed.key, signature: signed.signature };
+    }
+  }
+  const publicKeys = {
+    PublicKeyList: [
+      publicKeyListEntry(publicKey, new Date('2014-01-01T00:00:00Z'), new Date('2030-01-01T00:00:00Z')),
+    ],
+  };
+  return { digests: out, publicKeys };
 }
 
 function main(): void {
   rmSync(join(HERE, 'AWSLogs'), { recursive: true, force: true });
-  for (const file of files()) {
+  const logs = files();
+  const { digests: signed, publicKeys } = digests(logs);
+  for (const file of [...logs, ...signed]) {
     const path = join(HERE, file.key);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, file.body);
+    if ('metadata' in file)
+      writeFileSync(`${path}${METADATA_SUFFIX}`, `${JSON.stringify(file.metadata, null, 2)}\n`);
     process.stdout.write(`${file.key} (${file.body.length} bytes)\n`);
   }
+  writeFileSync(join(HERE, 'public-keys.json'), `${JSON.stringify(publicKeys, null, 2)}\n`);
 }
 
 main();

@@ -15,6 +15,7 @@ import type { SNSEvent } from 'aws-lambda';
 import type { FileResult, NotificationSummary } from '../lambdas/indexer/handler';
 import type { Pipeline } from './emulators';
 import { CliError } from './errors';
+import { METADATA_SUFFIX } from './folder-store';
 import { snsEventFromSqsMessages } from './sns-bridge';
 
 export interface LogFile {
@@ -76,7 +77,38 @@ export interface LocalRunOptions {
   readonly onProgress?: (done: { files: number; bytes: number }) => void;
 }
 
-/** Puts, announces and indexes every file, one notification at a time. */
+/** Whether a key is a CloudTrail digest file (CloudTrail does not announce those on SNS). */
+export function isDigestKey(key: string): boolean {
+  return /(^|\/)AWSLogs\/(?:o-[a-z0-9]+\/)?\d{12}\/CloudTrail-Digest\//.test(key);
+}
+
+/**
+ * Puts each digest file as CloudTrail writes it (its signature in the object's metadata, from the
+ * `<digest>.metadata.json` beside it), unannounced, and keeps it for the verifier.
+ */
+export async function putDigests(s3: S3Client, bucket: string, digests: readonly LogFile[]): Promise<void> {
+  for (const digest of digests) {
+    let metadata: Record<string, string> | undefined;
+    try {
+      metadata = JSON.parse(await readFile(`${digest.path}${METADATA_SUFFIX}`, 'utf8')) as Record<
+        string,
+        string
+      >;
+    } catch {
+      // No sidecar: the digest goes in without a signature, and the verifier reports it invalid.
+    }
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: digest.key,
+        Body: await readFile(digest.path),
+        ...(metadata === undefined ? {} : { Metadata: metadata }),
+      }),
+    );
+  }
+}
+
+/** Puts, announces and indexes every log file, one notification at a time; puts the digests. */
 export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalRunResult> {
   const { pipeline } = options;
   const s3 = new S3Client({});
@@ -88,7 +120,13 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
   let notifications = 0;
   const done = { files: 0, bytes: 0 };
   try {
-    for (const group of chunks(options.files, options.keysPerNotification ?? 5)) {
+    await putDigests(
+      s3,
+      pipeline.bucket,
+      options.files.filter((f) => isDigestKey(f.key)),
+    );
+    const announced = options.files.filter((f) => !isDigestKey(f.key));
+    for (const group of chunks(announced, options.keysPerNotification ?? 5)) {
       // One file in memory at a time: a CloudTrail file is at most 50 MB compressed.
       for (const file of group) {
         await s3.send(
@@ -137,6 +175,16 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
   } finally {
     s3.destroy();
     sns.destroy();
+    sqs.destroy();
+  }
+}
+
+/** The alerts published since the last drain (the verifier's, after the indexer's). */
+export async function receiveLocalAlerts(pipeline: Pipeline): Promise<ReceivedAlert[]> {
+  const sqs = new SQSClient({});
+  try {
+    return await drainAlerts(sqs, pipeline.alertQueueUrl);
+  } finally {
     sqs.destroy();
   }
 }

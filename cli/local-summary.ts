@@ -7,6 +7,7 @@ import type { FileResult } from '../lambdas/indexer/handler';
 import { safeLines, safeText } from '../lambdas/shared/safe-text';
 import { IndexedEventSummary } from '../lambdas/shared/schema';
 import type { LocalRunResult } from './local-pipeline';
+import type { LocalIntegrity } from './local-verify';
 import { planQuery } from './query-plan';
 import { queryEvents } from './query';
 import { shortServiceName } from './services';
@@ -64,6 +65,8 @@ export interface SummaryInput {
   readonly logsDir: string;
   readonly totalBytes: number;
   readonly run: LocalRunResult;
+  /** What the digest verifier found. */
+  readonly integrity?: LocalIntegrity;
   /** Events of the logs' accounts and regions in the index, before and after the run. */
   readonly before: readonly IndexedEventSummary[];
   readonly after: readonly IndexedEventSummary[];
@@ -147,6 +150,8 @@ export function formatSummary(input: SummaryInput): string {
     );
   }
 
+  if (input.integrity !== undefined) out.push('', ...integrityLines(input.integrity));
+
   out.push('');
   if (run.alerts.length === 0) {
     out.push(
@@ -179,6 +184,36 @@ export function formatSummary(input: SummaryInput): string {
   out.push(`Index kept in ${input.dataDir}; the indexer's JSON logs are in ${input.indexerLog}.`);
   // Record text (names, user agents, error messages) is attacker-chosen: escaped line by line.
   return `${out.map(safeLines).join('\n')}\n`;
+}
+
+/** The verifier's verdicts: digests checked in this run, and the state of each file indexed. */
+function integrityLines(integrity: LocalIntegrity): string[] {
+  const { files } = integrity;
+  const states = [
+    `${files.verified} verified`,
+    `${files.pending} pending (no digest lists them)`,
+    ...(files.invalid > 0 ? [`${files.invalid} INVALID`] : []),
+    ...(files.missing > 0 ? [`${files.missing} MISSING`] : []),
+  ].join(', ');
+  if (integrity.report === undefined) {
+    return [`Integrity: not verified (${integrity.skipped ?? 'no digests'}). Log files indexed: ${states}.`];
+  }
+  const r = integrity.report;
+  const bad = r.digestsInvalid + r.digestsMissing;
+  if (r.digestsVerified === 0 && bad === 0 && r.findings.length === 0) {
+    return [
+      `Integrity: no new digest (those in the folder were verified in an earlier run). Log files indexed: ${states}.`,
+    ];
+  }
+  const lines = [
+    `Integrity: ${r.digestsVerified} digest${r.digestsVerified === 1 ? '' : 's'} verified in this run` +
+      `${bad > 0 ? `, ${bad} INVALID or MISSING` : ''}` +
+      ` (CloudTrail's RSA signature, the chain, each listed file's SHA-256). Log files indexed: ${states}.`,
+  ];
+  if (r.findings.length > 0) {
+    lines.push(table(r.findings.map((f) => [f.kind, f.object, f.detail])));
+  }
+  return lines;
 }
 
 function sum(counts: Readonly<Record<string, number>>): number {

@@ -17,7 +17,15 @@ import {
   readManifest,
   writeManifest,
 } from '../local-index';
-import { findLogFiles, LogFile, runLocalPipeline } from '../local-pipeline';
+import {
+  findLogFiles,
+  isDigestKey,
+  LogFile,
+  type LocalRunResult,
+  receiveLocalAlerts,
+  runLocalPipeline,
+} from '../local-pipeline';
+import { verifyLocal } from '../local-verify';
 import { eventsAt, formatSummary } from '../local-summary';
 
 /** The sample logs shipped in the repository (see `cli/generate-samples.ts`). */
@@ -32,6 +40,7 @@ interface LocalOptions {
   readonly serve?: boolean;
   readonly keysPerNotification: number;
   readonly progress: boolean;
+  readonly publicKeys?: string;
 }
 
 function positiveInteger(value: string): number {
@@ -63,6 +72,10 @@ export function localCommand(): Command {
       new Option('--keys-per-notification <n>', 'log files announced per SNS notification')
         .argParser(positiveInteger)
         .default(5),
+    )
+    .option(
+      '--public-keys <file>',
+      "CloudTrail's public keys for verifying the digests, as `aws cloudtrail list-public-keys` prints them (default: public-keys.json in the logs folder)",
     )
     .option('--no-progress', 'never draw the progress bar')
     .addHelpText(
@@ -147,7 +160,7 @@ async function runLocked(
     const keys = files.map((f) => f.key);
     const before = await eventsAt(client, pipeline.tableName, keys);
     const log = redirectConsole(paths.indexerLog);
-    let run;
+    let run: LocalRunResult;
     try {
       // Imported only now: the handler reads its configuration and creates its clients at load.
       const { handler } = createRequire(__filename)('../../lambdas/indexer/handler') as typeof IndexerHandler;
@@ -164,6 +177,16 @@ async function runLocked(
     } finally {
       await log.restore();
     }
+    // The digests, as the hourly verifier checks them on AWS; its alerts join the indexer's.
+    const integrity = await verifyLocal({
+      pipeline,
+      logsDir,
+      ...(options.publicKeys === undefined ? {} : { publicKeys: options.publicKeys }),
+      prefix: process.env[ENV.logKeyPrefix] ?? '',
+      digests: files.filter((f) => isDigestKey(f.key)).length,
+      indexed: run.files.filter((f) => f.status === 'indexed').map((f) => f.key),
+    });
+    run = { ...run, alerts: [...run.alerts, ...(await receiveLocalAlerts(pipeline))] };
     const after = await eventsAt(client, pipeline.tableName, keys);
     client.destroy();
     failedFiles = run.files.filter((f) => f.status === 'failed').length + run.invocationErrors.length;
@@ -175,6 +198,7 @@ async function runLocked(
         logsDir: shown(logsDir),
         totalBytes: files.reduce((sum, f) => sum + f.size, 0),
         run,
+        integrity,
         before,
         after,
         queryTarget: options.data === undefined ? '--local' : `--local --data ${options.data}`,

@@ -58,15 +58,24 @@ describe('trail-index local on the shipped samples', () => {
     second = await runCli(['local', '--data', data], { POWERTOOLS_LOG_LEVEL: 'INFO' });
   });
 
-  test('indexes every log file and skips the digest file', () => {
+  test('indexes every log file, and puts the digests in the bucket unannounced, as CloudTrail does', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(
-      /^Log files: 6 from \S*samples \([\d.]+ KB\) in 2 notifications: 5 indexed, 1 skipped, 0 failed$/m,
-    );
-    expect(first.stdout).toMatch(
-      /^ {2}skipped {2}AWSLogs\/999999999999\/CloudTrail-Digest\/\S+ {2}digest-file$/m,
+      /^Log files: 5 from \S*samples \([\d.]+ KB\) in 1 notification: 5 indexed, 0 skipped, 0 failed$/m,
     );
     expect(first.stdout.match(/^ {2}indexed {2}AWSLogs\/\d{12}\/CloudTrail\//gm)).toHaveLength(5);
+  });
+
+  test("verifies the samples' signed digest chains, and every indexed file is verified", async () => {
+    expect(first.stdout).toMatch(
+      /^Integrity: 6 digests verified in this run \(CloudTrail's RSA signature, the chain, each listed file's SHA-256\)\. Log files indexed: 5 verified, 0 pending \(no digest lists them\)\.$/m,
+    );
+    expect(second.stdout).toMatch(/^Integrity: no new digest .*Log files indexed: 5 verified, 0 pending/m);
+    const query = await runCli(['query', '--local', '--data', data, '--event', 'DeleteVault', '--json']);
+    const lines = query.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines)
+      expect(JSON.parse(line)).toEqual(expect.objectContaining({ integrity: 'verified' }));
   });
 
   test('counts the Glacier and Support events per service and event name', () => {
@@ -299,8 +308,8 @@ describe('trail-index local --serve', () => {
     expect(stdout).toMatch(/^ {2}S3, SNS, SQS {2}http:\/\/127\.0\.0\.1:\d+$/m);
     expect(query.code).toBe(0);
     expect(query.stdout.trim().split('\n')).toHaveLength(2);
-    // With --serve the log files stay in the bucket, for other tools to read.
-    expect(listed.KeyCount).toBe(6);
+    // With --serve the log files (5) and the digests (6) stay in the bucket, for other tools to read.
+    expect(listed.KeyCount).toBe(11);
     expect(code).toBe(0);
     expect(JSON.parse(readFileSync(join(data, 'local.json'), 'utf8'))).not.toHaveProperty('serving');
     expect(existsSync(join(data, 'lock'))).toBe(false);
