@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { GLACIER, SUPPORT, logFileText, makeRecord, prng } from '../../bench/cloudtrail-generator';
@@ -120,7 +121,25 @@ describe('scanLogFile selects exactly what parsing everything would', () => {
       decompressedBytes: Buffer.byteLength(text),
       recordsScanned: (JSON.parse(text) as { Records: unknown[] }).Records.length,
       recordsSelected: outcome.records.length,
+      // The digest's hash of the file, from the same pass.
+      sha256: createHash('sha256').update(text).digest('hex'),
     });
+  });
+
+  test('hashes only a gzip file that ended cleanly: not plain JSON, not one with data after it', async () => {
+    // Prepare
+    const text = generated(5, 100_000, 0.05);
+    const trailing = Buffer.concat([gzipSync(text), Buffer.from('appended')]);
+
+    // Act
+    const plainText = await scan(randomlyChunked(Buffer.from(text), 5));
+    const appended = await scan(randomlyChunked(trailing, 5));
+
+    // Assess
+    expect(plainText.error).toBeUndefined();
+    expect(plainText.stats.sha256).toBeUndefined();
+    expect((appended.error as LogFileError).reason).toBe('trailing-data');
+    expect(appended.stats.sha256).toBeUndefined();
   });
 
   test('generated plain JSON file', async () => {
