@@ -5,6 +5,9 @@
  */
 import { type ChainScope, digestRegionPrefix, type DigestStore, keyDateText } from './digest-traverser';
 
+/** An AWS region's name: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`, `eu-isoe-west-1`. */
+export const REGION_NAME = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+
 export interface AccountPath {
   readonly accountId: string;
   readonly organizationId?: string;
@@ -35,6 +38,9 @@ export async function digestRegions(
     const regionsAt = `${base}${org}${account.accountId}/CloudTrail-Digest/`;
     for await (const folder of store.listFolders(where.bucket, regionsAt)) {
       const region = folder.slice(regionsAt.length).replace(/\/$/, '');
+      // Folder names are whatever someone with write access put there: only a region's name is
+      // taken (an SDK client is made for it).
+      if (!REGION_NAME.test(region)) continue;
       if (only.region !== undefined && region !== only.region) continue;
       found.push({ account, region });
     }
