@@ -5,7 +5,7 @@
  * turns the one into the other, so local mode and the tests invoke the real handler with what Lambda
  * would pass.
  */
-import type { SNSEvent, SNSEventRecord, SNSMessageAttributes } from 'aws-lambda';
+import type { SNSEvent, SNSEventRecord, SNSMessageAttributes, SQSEvent } from 'aws-lambda';
 
 export class SnsBridgeError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -104,5 +104,33 @@ export function snsEventFromSqsMessages(
       }
       return snsRecordFromSqsBody(message.Body, subscriptionArn);
     }),
+  };
+}
+
+/**
+ * SQS messages as Lambda's SQS trigger hands them to a function: an `SQSEvent` whose records carry
+ * the body as it is (an SNS envelope, an S3 event, an EventBridge event, or CloudTrail's notice).
+ */
+export function sqsEventFromMessages(
+  messages: readonly (SqsMessageLike & { readonly ReceiptHandle?: string })[],
+  queueArn: string,
+): SQSEvent {
+  return {
+    Records: messages.map((message, at) => ({
+      messageId: message.MessageId ?? `message-${at}`,
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'AIDAEXAMPLE',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: queueArn,
+      awsRegion: queueArn.split(':')[3] ?? 'us-east-1',
+    })),
   };
 }

@@ -14,6 +14,8 @@ export interface IndexerConfig {
   readonly logSource: LogSource;
   /** Days to keep events after their eventTime; undefined keeps them forever. */
   readonly retentionDays?: number;
+  /** The accounts whose log files are indexed (by the account in the key); undefined: every one. */
+  readonly indexedAccounts?: ReadonlySet<string>;
 }
 
 export function readConfig(env: Readonly<Record<string, string | undefined>> = process.env): IndexerConfig {
@@ -34,7 +36,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>> = p
 /** What to index and for how long: INDEXED_SOURCES and RETENTION_DAYS. */
 export function readIndexingSettings(
   env: Readonly<Record<string, string | undefined>> = process.env,
-): Pick<IndexerConfig, 'indexedSources' | 'retentionDays'> {
+): Pick<IndexerConfig, 'indexedSources' | 'retentionDays' | 'indexedAccounts'> {
   const retention = env[ENV.retentionDays]?.trim();
   let retentionDays: number | undefined;
   if (retention !== undefined && retention !== '') {
@@ -43,9 +45,18 @@ export function readIndexingSettings(
       throw new ConfigError(`${ENV.retentionDays} must be a positive number of days, got "${retention}"`);
     }
   }
+  const accounts = (env[ENV.indexedAccounts] ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  const notAccount = accounts.find((a) => !/^\d{12}$/.test(a));
+  if (notAccount !== undefined) {
+    throw new ConfigError(`${ENV.indexedAccounts} must list 12-digit account ids, got "${notAccount}"`);
+  }
   return {
     indexedSources: readIndexedSources(env),
     ...(retentionDays === undefined ? {} : { retentionDays }),
+    ...(accounts.length === 0 ? {} : { indexedAccounts: new Set(accounts) }),
   };
 }
 

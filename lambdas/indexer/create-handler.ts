@@ -4,11 +4,11 @@
  * after all of them, any failure throws {@link IndexingFailedError} so Lambda retries the event and
  * finally sends it to the failure destination.
  */
-import type { Context, SNSEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent, S3Event, SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { METRIC } from '../shared/config';
 import { IndexingFailedError } from './errors';
 import { REFUSAL_REASONS } from './log-source';
-import { parseNotification, snsRecords } from './notification';
+import { isSqsEvent, notificationsOf } from './notification';
 import { count, countEventsIndexed, logger, metrics } from './observability';
 import { IndexerDeps, processLogFile } from './process-log-file';
 import { failedFileResult, type FileResult, type NotificationSummary } from './types';
@@ -16,21 +16,38 @@ import { failedFileResult, type FileResult, type NotificationSummary } from './t
 /** Time kept back from the invocation's end, to log, publish metrics and fail cleanly. */
 export const DEADLINE_MARGIN_MS = 10_000;
 
-export type IndexerHandler = (event: SNSEvent, context?: Context) => Promise<NotificationSummary>;
+/** Every event shape a delivery path brings (see notification.ts). */
+export type IndexerEvent = SNSEvent | SQSEvent | S3Event | EventBridgeEvent<string, unknown>;
+
+/**
+ * The summary of what was done; for an SQS event, Lambda's partial batch response instead: the
+ * messages with a failed file, which the queue keeps (the summary is logged). Lambda reads only
+ * `batchItemFailures` from it, so nothing else is returned.
+ */
+export type IndexerResult = NotificationSummary | SQSBatchResponse;
+
+export type IndexerHandler = {
+  (event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
+  (
+    event: SNSEvent | S3Event | EventBridgeEvent<string, unknown>,
+    context?: Context,
+  ): Promise<NotificationSummary>;
+  (event: IndexerEvent, context?: Context): Promise<IndexerResult>;
+};
 
 export function createHandler(deps: IndexerDeps): IndexerHandler {
-  return async (event, context) => {
+  return (async (event: IndexerEvent, context?: Context): Promise<IndexerResult> => {
     if (context !== undefined) logger.addContext(context);
     const deadline =
       context === undefined
         ? undefined
         : Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
     const summary: NotificationSummary = { files: [], skippedMessages: [] };
+    const failedMessages = new Set<string>();
     let firstError: unknown;
     try {
-      // `event` is typed for callers but narrowed here: anything can be published to the topic.
-      for (const record of snsRecords(event)) {
-        const notification = parseNotification(record);
+      // `event` is typed for callers but narrowed here: anything can be published to a topic or a queue.
+      for (const notification of notificationsOf(event)) {
         if (notification.kind === 'skip') {
           logger.info('Skipping a notification', {
             messageId: notification.messageId,
@@ -42,7 +59,12 @@ export function createHandler(deps: IndexerDeps): IndexerHandler {
         }
         // One file at a time: each is streamed, so memory stays that of one file's window.
         for (const key of notification.keys) {
-          logger.appendKeys({ s3Bucket: notification.bucket, s3Key: key, messageId: notification.messageId });
+          logger.appendKeys({
+            s3Bucket: notification.bucket,
+            s3Key: key,
+            messageId: notification.messageId,
+            deliveryPath: notification.path,
+          });
           let result: FileResult;
           try {
             result = await processLogFile(
@@ -58,7 +80,10 @@ export function createHandler(deps: IndexerDeps): IndexerHandler {
           }
           report(result);
           summary.files.push(result);
-          logger.removeKeys(['s3Bucket', 's3Key', 'messageId']);
+          if (result.status === 'failed' && notification.sqsMessageId !== undefined) {
+            failedMessages.add(notification.sqsMessageId);
+          }
+          logger.removeKeys(['s3Bucket', 's3Key', 'messageId', 'deliveryPath']);
         }
       }
     } finally {
@@ -70,10 +95,15 @@ export function createHandler(deps: IndexerDeps): IndexerHandler {
       failed,
       skippedMessages: summary.skippedMessages.length,
     });
+    // From a queue, only the messages with a failed file are kept (and retried, then dead-lettered
+    // by the queue's redrive policy); the others are deleted.
+    if (isSqsEvent(event)) {
+      return { batchItemFailures: [...failedMessages].map((itemIdentifier) => ({ itemIdentifier })) };
+    }
     if (failed > 0)
       throw new IndexingFailedError(summary, firstError === undefined ? undefined : { cause: firstError });
     return summary;
-  };
+  }) as IndexerHandler;
 }
 
 function report(result: FileResult): void {

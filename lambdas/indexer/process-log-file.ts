@@ -99,6 +99,11 @@ export async function processLogFile(
     return result('failed', refusal.reason);
   }
   if (kind !== 'log') return result('skipped', `${kind}-file`);
+  // An organization's bucket holds every member's files; only the accounts asked for are read.
+  const accounts = deps.config.indexedAccounts;
+  if (accounts !== undefined && !accounts.has(accountOfKey(key) ?? '')) {
+    return result('skipped', 'account-not-indexed');
+  }
 
   const rules = deps.rules ?? DEFAULT_ALERT_RULES;
   const indexedAt = new Date();
@@ -214,6 +219,11 @@ export async function processLogFile(
   if (broken !== undefined) return result('failed', broken, published);
   if (inFlight > 0) return result('failed', 'alert-in-flight', published);
   return result('indexed', undefined, published);
+}
+
+/** The account of a log file's key (`…AWSLogs/[o-id/]<account>/CloudTrail/…`). */
+export function accountOfKey(key: string): string | undefined {
+  return /(?:^|\/)AWSLogs\/(?:o-[a-z0-9]{10,32}\/)?(\d{12})\/CloudTrail\//.exec(key)?.[1];
 }
 
 function isEventItem(item: EventItem | CaseLinkItem): item is EventItem {

@@ -9,6 +9,8 @@ export const ENV = {
   alertTopicArn: 'ALERT_TOPIC_ARN',
   /** Comma-separated event sources to index. */
   indexedSources: 'INDEXED_SOURCES',
+  /** Comma-separated account ids whose log files are indexed; absent or empty for every account. */
+  indexedAccounts: 'INDEXED_ACCOUNTS',
   /** Days to keep indexed events; absent or empty means keep forever. */
   retentionDays: 'RETENTION_DAYS',
   /** The trail's bucket: the only bucket the indexer reads. */

@@ -1,4 +1,5 @@
-import { classifyKey, parseNotification } from '../../lambdas/indexer/notification';
+import { classifyKey, notificationsOf, parseNotification } from '../../lambdas/indexer/notification';
+import { eventBridgeObjectCreated, s3EventKey, s3ObjectCreatedEvent } from '../../cli/s3-events';
 import {
   AWS_CONFIG_SUBJECT,
   awsConfigMessage,
@@ -22,6 +23,7 @@ describe('parseNotification', () => {
       messageId: record.Sns.MessageId,
       bucket: 'trail-bucket',
       keys: ['a.json.gz', 'b.json.gz', 'c.json.gz'],
+      path: 'cloudtrail-sns',
     });
   });
 
@@ -95,5 +97,86 @@ describe('classifyKey', () => {
     );
     // Assess
     expect(kind).toBe('log');
+  });
+});
+
+describe('notificationsOf: every path, and what each path may carry besides', () => {
+  const sqs = (body: string | undefined) => ({
+    Records: [{ eventSource: 'aws:sqs', messageId: 'm-1', ...(body === undefined ? {} : { body }) }],
+  });
+  const reasons = (event: unknown) =>
+    notificationsOf(event).map((n) =>
+      n.kind === 'skip' ? n.reason : `${n.path} ${n.bucket} ${n.keys.join(',')}`,
+    );
+
+  test('S3 event keys are URL-decoded, a + being a space', () => {
+    const key = 'my logs/AWSLogs/111122223333/CloudTrail/us-east-1/2026/12/01/a+b=c.json.gz';
+    expect(s3EventKey(key)).toBe(
+      'my+logs/AWSLogs/111122223333/CloudTrail/us-east-1/2026/12/01/a%2Bb%3Dc.json.gz',
+    );
+    expect(reasons(s3ObjectCreatedEvent('b', [{ key }]))).toEqual([`s3-event b ${key}`]);
+  });
+
+  test('one notification per bucket of an S3 event, in the order of the records', () => {
+    const event = s3ObjectCreatedEvent('b1', [{ key: 'k1' }, { key: 'k2' }]);
+    event.Records.push(...s3ObjectCreatedEvent('b2', [{ key: 'k3' }]).Records);
+    expect(reasons(event)).toEqual(['s3-event b1 k1,k2', 's3-event b2 k3']);
+  });
+
+  test.each<[string, unknown, string[]]>([
+    ['an empty event', {}, ['not-a-notification-event']],
+    [
+      "S3's test event, through SQS",
+      sqs(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' })),
+      ['s3-test-event'],
+    ],
+    [
+      'a deletion',
+      {
+        Records: [
+          { ...s3ObjectCreatedEvent('b', [{ key: 'k' }]).Records[0], eventName: 'ObjectRemoved:Delete' },
+        ],
+      },
+      ['not-object-created: ObjectRemoved:Delete'],
+    ],
+    [
+      'a key that is not URL-encoded right',
+      {
+        Records: [
+          {
+            eventSource: 'aws:s3',
+            eventName: 'ObjectCreated:Put',
+            s3: { bucket: { name: 'b' }, object: { key: '%E0%A4%A' } },
+          },
+        ],
+      },
+      ['undecodable-s3-key'],
+    ],
+    [
+      'another EventBridge event',
+      { ...eventBridgeObjectCreated('b', 'k'), 'detail-type': 'Object Deleted' },
+      ['not-s3-object-created: Object Deleted'],
+    ],
+    ['an SQS message that is not JSON', sqs('hello'), ['not-json']],
+    ['an SQS message with no body', sqs(undefined), ['sqs-message-without-body']],
+    ['an SQS message of another kind', sqs(JSON.stringify({ hello: 'world' })), ['missing-s3Bucket']],
+    [
+      'EventBridge through SQS',
+      sqs(JSON.stringify(eventBridgeObjectCreated('b', 'k'))),
+      ['eventbridge-sqs b k'],
+    ],
+    [
+      "CloudTrail's notice in an SNS envelope through SQS",
+      sqs(JSON.stringify({ Type: 'Notification', MessageId: 'n-1', Message: cloudTrailMessage('b', ['k']) })),
+      ['cloudtrail-sns-sqs b k'],
+    ],
+  ])('%s', (_name, event, expected) => {
+    expect(reasons(event)).toEqual(expected);
+  });
+
+  test('what comes through SQS keeps its message id, for a partial batch response', () => {
+    expect(notificationsOf(sqs(cloudTrailMessage('b', ['k'])))).toEqual([
+      expect.objectContaining({ kind: 'log-files', sqsMessageId: 'm-1', path: 'cloudtrail-sqs' }),
+    ]);
   });
 });
