@@ -71,7 +71,80 @@ export interface TrailIndexOptions {
    * @default 365
    */
   readonly accessLogExpirationDays?: number;
+  /**
+   * Attach to a trail that exists: the name of the bucket its log files are in (which may be in
+   * another account, a log-archive account for example). The stack then creates no trail and no
+   * bucket, only the index, the indexer, the verifier, alerts and monitoring.
+   * @default - create a trail and its bucket
+   */
+  readonly existingLogBucket?: string;
+  /**
+   * The account that owns `existingLogBucket`, when it is not the deploying account: the stack then
+   * prints the bucket-policy and key-policy statements its owner must add.
+   * @default - the deploying account
+   */
+  readonly existingLogBucketAccount?: string;
+  /**
+   * The existing trail's S3 key prefix (what comes before `AWSLogs/`), e.g. Control Tower's `o-…`.
+   * @default - none
+   */
+  readonly existingLogKeyPrefix?: string;
+  /**
+   * The KMS key the existing trail encrypts its log files with (SSE-KMS), as an ARN.
+   * @default - the files are SSE-S3 encrypted: no key to decrypt with
+   */
+  readonly existingLogKmsKeyArn?: string;
+  /**
+   * How new log files are announced to the indexer, with an existing trail (required then).
+   * @default - required with existingLogBucket
+   */
+  readonly notificationPath?: NotificationPath;
+  /**
+   * The topic of `cloudtrail-sns` (the trail's own SNS topic) or `s3-sns` (the topic the bucket's
+   * event notifications go to), as an ARN. It may belong to another account.
+   * @default - required with those paths
+   */
+  readonly notificationTopicArn?: string;
+  /**
+   * Accounts whose log files are indexed, for an organization where only some matter.
+   * @default - every account in the bucket
+   */
+  readonly indexedAccounts?: readonly string[];
 }
+
+/**
+ * How an existing trail's new log files reach the indexer:
+ * - `cloudtrail-sns`: the trail's own SNS notification (a topic it publishes to);
+ * - `s3-sns`: the bucket's S3 event notifications, sent to an SNS topic;
+ * - `s3-sqs`: the bucket's S3 event notifications, sent to a queue this stack creates;
+ * - `s3-direct`: the bucket's S3 event notifications, sent to the indexer function (same account);
+ * - `eventbridge`: S3's `Object Created` events on the default event bus (same account and region;
+ *   leaves the bucket's notification configuration free).
+ */
+export const NOTIFICATION_PATHS = ['cloudtrail-sns', 's3-sns', 's3-sqs', 's3-direct', 'eventbridge'] as const;
+export type NotificationPath = (typeof NOTIFICATION_PATHS)[number];
+
+/** The options that only make sense for a trail this stack creates. */
+const TRAIL_OPTIONS = [
+  'trailName',
+  'organizationId',
+  'managementAccountId',
+  'glacierTransitionDays',
+  'deepArchiveTransitionDays',
+  'expirationDays',
+  'noncurrentVersionExpirationDays',
+  'abortIncompleteMultipartUploadDays',
+  'accessLogExpirationDays',
+] as const satisfies readonly (keyof TrailIndexOptions)[];
+
+/** The options that only make sense with an existing trail. */
+const ATTACH_OPTIONS = [
+  'existingLogBucketAccount',
+  'existingLogKeyPrefix',
+  'existingLogKmsKeyArn',
+  'notificationPath',
+  'notificationTopicArn',
+] as const satisfies readonly (keyof TrailIndexOptions)[];
 
 export const DEFAULT_TRAIL_NAME = 'trail-index';
 
@@ -96,6 +169,13 @@ export const CONTEXT_KEYS = [
   'indexedSources',
   'indexRetentionDays',
   ...(Object.keys(DEFAULT_LIFECYCLE) as LifecycleOption[]),
+  'existingLogBucket',
+  'existingLogBucketAccount',
+  'existingLogKeyPrefix',
+  'existingLogKmsKeyArn',
+  'notificationPath',
+  'notificationTopicArn',
+  'indexedAccounts',
 ] as const satisfies readonly (keyof TrailIndexOptions)[];
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -119,6 +199,12 @@ const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 const ACCOUNT_ID = /^\d{12}$/;
 const EVENT_SOURCE = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.amazonaws\.com$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// S3's bucket naming rules: 3-63 lowercase letters, digits, '.' and '-', starting and ending with a
+// letter or digit (S3 User Guide, "General purpose bucket naming rules").
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const KEY_PREFIX = /^[^/](?:.*[^/])?$/;
 
 /** Resolved lifecycle days: every option filled in with its default. */
 export type LifecycleDays = { readonly [K in LifecycleOption]: number };
@@ -189,6 +275,8 @@ export function validateOptions(options: TrailIndexOptions): string[] {
     );
   }
 
+  problems.push(...attachProblems(options));
+
   const days = resolveLifecycle(options);
   const badDays = new Set<LifecycleOption>();
   for (const key of Object.keys(DEFAULT_LIFECYCLE) as LifecycleOption[]) {
@@ -215,6 +303,72 @@ export function validateOptions(options: TrailIndexOptions): string[] {
           notBefore.map((key) => `${key} (${days[key]})`).join(' and '),
       );
     }
+  }
+  return problems;
+}
+
+/** What is wrong with the options of an existing trail (or with mixing them with a new one's). */
+function attachProblems(options: TrailIndexOptions): string[] {
+  const problems: string[] = [];
+  const given = (keys: readonly (keyof TrailIndexOptions)[]) =>
+    keys.filter((key) => options[key] !== undefined);
+  if (options.indexedAccounts !== undefined) {
+    const bad = options.indexedAccounts.filter((account) => !ACCOUNT_ID.test(account));
+    if (options.indexedAccounts.length === 0) problems.push('indexedAccounts must name at least one account');
+    if (bad.length > 0) {
+      problems.push(
+        `indexedAccounts must be 12-digit account ids (bad: ${bad.map((a) => `"${a}"`).join(', ')})`,
+      );
+    }
+  }
+  if (options.existingLogBucket === undefined) {
+    const stray = given(ATTACH_OPTIONS);
+    if (stray.length > 0)
+      problems.push(
+        `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} for an existing trail: set existingLogBucket too`,
+      );
+    return problems;
+  }
+  const trailOnly = given(TRAIL_OPTIONS);
+  if (trailOnly.length > 0) {
+    problems.push(
+      `${trailOnly.join(', ')} ${trailOnly.length === 1 ? 'configures' : 'configure'} the trail and bucket this stack creates; with existingLogBucket it creates neither: leave ${trailOnly.length === 1 ? 'it' : 'them'} out`,
+    );
+  }
+  if (!BUCKET_NAME.test(options.existingLogBucket) || options.existingLogBucket.includes('..')) {
+    problems.push(`existingLogBucket must be an S3 bucket name (got "${options.existingLogBucket}")`);
+  }
+  if (options.existingLogBucketAccount !== undefined && !ACCOUNT_ID.test(options.existingLogBucketAccount)) {
+    problems.push(
+      `existingLogBucketAccount must be a 12-digit account id (got "${options.existingLogBucketAccount}")`,
+    );
+  }
+  if (options.existingLogKeyPrefix !== undefined && !KEY_PREFIX.test(options.existingLogKeyPrefix)) {
+    problems.push(
+      `existingLogKeyPrefix must not start or end with "/" (got "${options.existingLogKeyPrefix}")`,
+    );
+  }
+  if (options.existingLogKmsKeyArn !== undefined && !KMS_KEY_ARN.test(options.existingLogKmsKeyArn)) {
+    problems.push(
+      `existingLogKmsKeyArn must be a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<id> (got "${options.existingLogKmsKeyArn}")`,
+    );
+  }
+  const path = options.notificationPath;
+  if (path === undefined) {
+    problems.push(
+      `notificationPath is required with existingLogBucket: one of ${NOTIFICATION_PATHS.join(', ')}`,
+    );
+  } else if (!(NOTIFICATION_PATHS as readonly string[]).includes(path)) {
+    problems.push(`notificationPath must be one of ${NOTIFICATION_PATHS.join(', ')} (got "${String(path)}")`);
+  } else if (path === 'cloudtrail-sns' || path === 's3-sns') {
+    if (options.notificationTopicArn === undefined) {
+      problems.push(`notificationPath ${path} needs notificationTopicArn, the topic's ARN`);
+    }
+  } else if (options.notificationTopicArn !== undefined) {
+    problems.push(`notificationTopicArn is for the cloudtrail-sns and s3-sns paths, not ${path}`);
+  }
+  if (options.notificationTopicArn !== undefined && !TOPIC_ARN.test(options.notificationTopicArn)) {
+    problems.push(`notificationTopicArn must be an SNS topic ARN (got "${options.notificationTopicArn}")`);
   }
   return problems;
 }
@@ -284,6 +438,13 @@ export function optionsFromContext(read: ContextReader): TrailIndexOptions {
     noncurrentVersionExpirationDays: days('noncurrentVersionExpirationDays'),
     abortIncompleteMultipartUploadDays: days('abortIncompleteMultipartUploadDays'),
     accessLogExpirationDays: days('accessLogExpirationDays'),
+    existingLogBucket: text('existingLogBucket'),
+    existingLogBucketAccount: text('existingLogBucketAccount'),
+    existingLogKeyPrefix: text('existingLogKeyPrefix'),
+    existingLogKmsKeyArn: text('existingLogKmsKeyArn'),
+    notificationPath: text('notificationPath') as NotificationPath | undefined,
+    notificationTopicArn: text('notificationTopicArn'),
+    indexedAccounts: list('indexedAccounts'),
   };
   problems.push(...validateOptions(options));
   if (problems.length > 0) throw new InvalidConfigurationError(problems);

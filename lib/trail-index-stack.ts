@@ -1,4 +1,6 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { STACK_OUTPUT } from '../lambdas/shared/config';
 import {
@@ -12,6 +14,8 @@ import { AuditTrail } from './constructs/audit-trail';
 import { IndexTable } from './constructs/index-table';
 import { IndexerFunction } from './constructs/indexer-function';
 import { IntegrityVerifier } from './constructs/integrity-verifier';
+import { LogDelivery } from './constructs/log-delivery';
+import { logArchiveStatements } from './cross-account';
 import { Monitoring } from './constructs/monitoring';
 
 export interface TrailIndexStackProps extends StackProps, TrailIndexOptions {}
@@ -21,7 +25,14 @@ export interface TrailIndexStackProps extends StackProps, TrailIndexOptions {}
  * with alerts and monitoring. This class only wires one construct per concern.
  */
 export class TrailIndexStack extends Stack {
-  public readonly audit: AuditTrail;
+  /** The trail, its bucket and keys: absent when attached to an existing trail. */
+  public readonly audit?: AuditTrail;
+  /** The bucket the log files are in: this stack's, or the existing trail's. */
+  public readonly logBucket: s3.IBucket;
+  /** The key of the log files, if they are SSE-KMS. */
+  public readonly logKey?: kms.IKey;
+  /** With an existing trail: how its new files reach the indexer. */
+  public readonly delivery?: LogDelivery;
   public readonly index: IndexTable;
   public readonly alerts: Alerts;
   public readonly indexer: IndexerFunction;
@@ -34,29 +45,82 @@ export class TrailIndexStack extends Stack {
     assertValidOptions(props);
     const indexedSources = resolveIndexedSources(props);
 
-    this.audit = new AuditTrail(this, 'AuditTrail', {
-      trailName: props.trailName,
-      organizationId: props.organizationId,
-      managementAccountId: props.managementAccountId,
-      lifecycle: resolveLifecycle(props),
-    });
+    const attach = props.existingLogBucket;
+    const keyPrefix = props.existingLogKeyPrefix ?? '';
+    if (attach === undefined) {
+      this.audit = new AuditTrail(this, 'AuditTrail', {
+        trailName: props.trailName,
+        organizationId: props.organizationId,
+        managementAccountId: props.managementAccountId,
+        lifecycle: resolveLifecycle(props),
+      });
+      this.logBucket = this.audit.logBucket;
+      this.logKey = this.audit.key;
+    } else {
+      // An existing trail: no trail, no bucket, no lifecycle here; only what reads it.
+      this.logBucket = s3.Bucket.fromBucketAttributes(this, 'ExistingLogBucket', {
+        bucketName: attach,
+        ...(props.existingLogBucketAccount === undefined ? {} : { account: props.existingLogBucketAccount }),
+      });
+      if (props.existingLogKmsKeyArn !== undefined) {
+        this.logKey = kms.Key.fromKeyArn(this, 'ExistingLogKey', props.existingLogKmsKeyArn);
+      }
+    }
     this.index = new IndexTable(this, 'IndexTable');
     this.alerts = new Alerts(this, 'Alerts', { email: props.alertEmail });
     this.indexer = new IndexerFunction(this, 'Indexer', {
-      deliveryTopic: this.audit.deliveryTopic,
-      logBucket: this.audit.logBucket,
-      logKey: this.audit.key,
+      ...(this.audit === undefined ? {} : { deliveryTopic: this.audit.deliveryTopic }),
+      logBucket: this.logBucket,
+      logKeyPrefix: keyPrefix,
+      ...(this.logKey === undefined ? {} : { logKey: this.logKey }),
       table: this.index.table,
       alertTopic: this.alerts.topic,
       indexedSources,
       retentionDays: props.indexRetentionDays,
+      ...(props.indexedAccounts === undefined ? {} : { indexedAccounts: props.indexedAccounts }),
     });
+    if (attach !== undefined && props.notificationPath !== undefined) {
+      this.delivery = new LogDelivery(this, 'Delivery', {
+        path: props.notificationPath,
+        indexer: this.indexer.function,
+        bucket: this.logBucket,
+        bucketName: attach,
+        ...(props.existingLogBucketAccount === undefined
+          ? {}
+          : { bucketAccount: props.existingLogBucketAccount }),
+        keyPrefix,
+        ...(props.notificationTopicArn === undefined ? {} : { topicArn: props.notificationTopicArn }),
+        deadLetterQueue: this.indexer.subscriptionDeadLetterQueue,
+      });
+    }
     this.verifier = new IntegrityVerifier(this, 'Verifier', {
-      logBucket: this.audit.logBucket,
-      logKey: this.audit.key,
+      logBucket: this.logBucket,
+      logKeyPrefix: keyPrefix,
+      ...(this.logKey === undefined ? {} : { logKey: this.logKey }),
       table: this.index.table,
       alertTopic: this.alerts.topic,
     });
+    if (attach !== undefined && props.existingLogBucketAccount !== undefined) {
+      // A bucket in another account: print what its owner adds, with the roles' ARNs.
+      const arn = (role: { roleArn: string }) =>
+        Token.isUnresolved(role.roleArn)
+          ? '<the role ARN in the IndexerRoleArn/VerifierRoleArn outputs>'
+          : role.roleArn;
+      const statements = logArchiveStatements(
+        {
+          bucketName: attach,
+          keyPrefix,
+          ...(props.existingLogKmsKeyArn === undefined ? {} : { kmsKeyArn: props.existingLogKmsKeyArn }),
+        },
+        { roleArns: [arn(this.indexer.role), arn(this.verifier.role)] },
+      );
+      Annotations.of(this).addInfo(
+        `The owner of ${attach} (account ${props.existingLogBucketAccount}) adds to its bucket policy:\n${JSON.stringify(statements.bucketPolicy, null, 2)}` +
+          (statements.keyPolicy.length === 0
+            ? ''
+            : `\nand to the key policy of ${props.existingLogKmsKeyArn ?? ''}:\n${JSON.stringify(statements.keyPolicy, null, 2)}`),
+      );
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       indexer: this.indexer.function,
       verifier: this.verifier.function,
@@ -86,22 +150,50 @@ export class TrailIndexStack extends Stack {
               },
             ]),
       ],
-      deliveryTopic: this.audit.deliveryTopic,
+      ...(this.audit === undefined ? {} : { deliveryTopic: this.audit.deliveryTopic }),
       alertTopic: this.alerts.topic,
       indexedSources,
     });
 
     // Output ids are the names the CLI looks up (`trail-index --stack NAME`).
-    const outputs: Record<keyof typeof STACK_OUTPUT, { value: string; description: string }> = {
+    const outputs: Partial<Record<keyof typeof STACK_OUTPUT, { value: string; description: string }>> = {
       logBucketName: {
-        value: this.audit.logBucket.bucketName,
+        value: this.logBucket.bucketName,
         description: 'Bucket holding the CloudTrail log files',
       },
-      trailArn: { value: this.audit.trail.attrArn, description: 'ARN of the trail' },
-      deliveryTopicArn: {
-        value: this.audit.deliveryTopic.topicArn,
-        description: 'Topic CloudTrail announces log files on',
+      logKeyPrefix: {
+        value: keyPrefix,
+        description: "The trail's key prefix (before AWSLogs/), empty for none",
       },
+      notificationPath: {
+        value: props.notificationPath ?? 'created-trail',
+        description: 'How new log files reach the indexer',
+      },
+      indexerRoleArn: {
+        value: this.indexer.role.roleArn,
+        description: "The indexer's role (reads the log files)",
+      },
+      verifierRoleArn: {
+        value: this.verifier.role.roleArn,
+        description: "The verifier's role (reads digests and log files)",
+      },
+      ...(this.audit === undefined
+        ? {}
+        : {
+            trailArn: { value: this.audit.trail.attrArn, description: 'ARN of the trail' },
+            deliveryTopicArn: {
+              value: this.audit.deliveryTopic.topicArn,
+              description: 'Topic CloudTrail announces log files on',
+            },
+          }),
+      ...(this.delivery?.queue === undefined
+        ? {}
+        : {
+            deliveryQueueArn: {
+              value: this.delivery.queue.queueArn,
+              description: "The queue the bucket's S3 event notifications go to",
+            },
+          }),
       alertTopicArn: {
         value: this.alerts.topic.topicArn,
         description: 'Topic for vault-deletion alerts and alarms',
@@ -136,7 +228,7 @@ export class TrailIndexStack extends Stack {
       keyof typeof STACK_OUTPUT,
       (typeof outputs)[keyof typeof STACK_OUTPUT],
     ][]) {
-      new CfnOutput(this, STACK_OUTPUT[key], output);
+      if (output !== undefined) new CfnOutput(this, STACK_OUTPUT[key], output);
     }
   }
 }

@@ -77,4 +77,13 @@ export const STACK_OUTPUT = {
   indexRetentionDays: 'IndexRetentionDays',
   /** The digest verifier's function, run hourly. */
   verifierFunctionName: 'VerifierFunctionName',
+  /** The trail's key prefix (before `AWSLogs/`), empty for none: backfill and redrive read it. */
+  logKeyPrefix: 'LogKeyPrefix',
+  /** How new log files reach the indexer: `created-trail` or an existing trail's path. */
+  notificationPath: 'NotificationPath',
+  /** With the s3-sqs path: the queue the bucket's event notifications go to. */
+  deliveryQueueArn: 'DeliveryQueueArn',
+  /** The roles that read the bucket, for a log-archive account's bucket and key policies. */
+  indexerRoleArn: 'IndexerRoleArn',
+  verifierRoleArn: 'VerifierRoleArn',
 } as const;

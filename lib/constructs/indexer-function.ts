@@ -45,12 +45,28 @@ export const INDEXER_RETRY_ATTEMPTS = 2;
 export const INDEXER_MAX_EVENT_AGE = Duration.hours(6);
 
 export interface IndexerFunctionProps {
-  /** CloudTrail's delivery topic; the function subscribes to it. */
-  readonly deliveryTopic: sns.ITopic;
-  /** The trail bucket; the function may read `AWSLogs/*` only, and no other bucket. */
+  /**
+   * CloudTrail's delivery topic; the function subscribes to it.
+   * @default - no subscription: another path is wired (see LogDelivery)
+   */
+  readonly deliveryTopic?: sns.ITopic;
+  /** The trail bucket; the function may read `[prefix/]AWSLogs/*` only, and no other bucket. */
   readonly logBucket: s3.IBucket;
-  /** The key of the log files; the function may only decrypt with it. */
-  readonly logKey: kms.IKey;
+  /**
+   * The trail's key prefix, without slashes.
+   * @default - none
+   */
+  readonly logKeyPrefix?: string;
+  /**
+   * The key of the log files; the function may only decrypt with it.
+   * @default - SSE-S3: no key
+   */
+  readonly logKey?: kms.IKey;
+  /**
+   * Accounts whose log files are indexed.
+   * @default - every account
+   */
+  readonly indexedAccounts?: readonly string[];
   /** The index table; the function writes events and alert markers. */
   readonly table: dynamodb.ITable;
   /** Where vault-deletion alerts go. */
@@ -83,6 +99,11 @@ export interface IndexerFunctionProps {
    * @default lambdas/indexer/handler.ts
    */
   readonly entry?: string;
+}
+
+/** `[prefix/]AWSLogs/`: where a trail's files are, under its key prefix. */
+export function logsRoot(prefix: string | undefined): string {
+  return prefix === undefined || prefix === '' ? 'AWSLogs/' : `${prefix}/AWSLogs/`;
 }
 
 /**
@@ -128,13 +149,15 @@ export class IndexerFunction extends Construct {
       [ENV.indexedSources]: (props.indexedSources ?? DEFAULT_INDEXED_SOURCES).join(','),
       // The only bucket and prefix the function reads: a notification naming any other is refused.
       [ENV.logBucket]: props.logBucket.bucketName,
-      [ENV.logKeyPrefix]: '',
+      [ENV.logKeyPrefix]: props.logKeyPrefix ?? '',
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       // Stack traces point into the TypeScript sources rather than the minified bundle.
       NODE_OPTIONS: '--enable-source-maps',
     };
     if (props.retentionDays !== undefined) environment[ENV.retentionDays] = String(props.retentionDays);
+    if (props.indexedAccounts !== undefined)
+      environment[ENV.indexedAccounts] = props.indexedAccounts.join(',');
 
     const projectRoot = path.resolve(__dirname, '..', '..');
     this.function = new nodejs.NodejsFunction(this, 'Function', {
@@ -172,10 +195,10 @@ export class IndexerFunction extends Construct {
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [props.logBucket.arnForObjects('AWSLogs/*')],
+        resources: [props.logBucket.arnForObjects(`${logsRoot(props.logKeyPrefix)}*`)],
       }),
     );
-    props.logKey.grantDecrypt(this.role);
+    props.logKey?.grantDecrypt(this.role);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         // What the indexer calls: BatchWriteItem for events; Get/Put/Update/DeleteItem, with
@@ -193,7 +216,7 @@ export class IndexerFunction extends Construct {
     );
     props.alertTopic.grantPublish(this.role);
 
-    props.deliveryTopic.addSubscription(
+    props.deliveryTopic?.addSubscription(
       new subscriptions.LambdaSubscription(this.function, {
         deadLetterQueue: this.subscriptionDeadLetterQueue,
       }),
@@ -207,7 +230,12 @@ export class IndexerFunction extends Construct {
           id: 'AwsSolutions-IAM5',
           reason:
             'CloudTrail writes log files under AWSLogs/<account>/...; the function reads only that prefix.',
-          appliesTo: [{ regex: '/^Resource::<.*LogBucket.*\\.Arn>\\/AWSLogs\\/\\*$/' }],
+          appliesTo: [
+            {
+              regex:
+                '/^Resource::(<.*LogBucket.*\\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\\/.*AWSLogs\\/\\*$/',
+            },
+          ],
         },
         {
           id: 'AwsSolutions-IAM5',

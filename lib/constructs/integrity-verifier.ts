@@ -15,7 +15,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue';
-import { INDEXER_EXTERNAL_MODULES } from './indexer-function';
+import { INDEXER_EXTERNAL_MODULES, logsRoot } from './indexer-function';
 import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
 
 /**
@@ -32,10 +32,12 @@ export const VERIFIER_SCHEDULE = Duration.hours(1);
 export const VERIFIER_TIMEOUT = Duration.minutes(15);
 
 export interface IntegrityVerifierProps {
-  /** The trail bucket; the function lists and reads `AWSLogs/*` only. */
+  /** The trail bucket; the function lists and reads `[prefix/]AWSLogs/*` only. */
   readonly logBucket: s3.IBucket;
-  /** The key of the log and digest files; the function may only decrypt with it. */
-  readonly logKey: kms.IKey;
+  /** The trail's key prefix, without slashes. @default - none */
+  readonly logKeyPrefix?: string;
+  /** The key of the log and digest files; the function may only decrypt with it. @default - SSE-S3 */
+  readonly logKey?: kms.IKey;
   readonly table: dynamodb.ITable;
   readonly alertTopic: sns.ITopic;
   /**
@@ -96,7 +98,7 @@ export class IntegrityVerifier extends Construct {
         [ENV.tableName]: props.table.tableName,
         [ENV.alertTopicArn]: props.alertTopic.topicArn,
         [ENV.logBucket]: props.logBucket.bucketName,
-        [ENV.logKeyPrefix]: '',
+        [ENV.logKeyPrefix]: props.logKeyPrefix ?? '',
         [ENV.verifyFirstRunHours]: String(props.firstRunHours ?? 24),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -120,16 +122,16 @@ export class IntegrityVerifier extends Construct {
         // Listing finds accounts, regions and new digests; only under AWSLogs/.
         actions: ['s3:ListBucket'],
         resources: [props.logBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['AWSLogs/*'] } },
+        conditions: { StringLike: { 's3:prefix': [`${logsRoot(props.logKeyPrefix)}*`] } },
       }),
     );
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [props.logBucket.arnForObjects('AWSLogs/*')],
+        resources: [props.logBucket.arnForObjects(`${logsRoot(props.logKeyPrefix)}*`)],
       }),
     );
-    props.logKey.grantDecrypt(this.role);
+    props.logKey?.grantDecrypt(this.role);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         // ListPublicKeys has no resource type: the Service Authorization Reference for AWS
@@ -167,7 +169,12 @@ export class IntegrityVerifier extends Construct {
           id: 'AwsSolutions-IAM5',
           reason:
             'CloudTrail writes log and digest files under AWSLogs/<account>/...; the function reads only that prefix.',
-          appliesTo: [{ regex: '/^Resource::<.*LogBucket.*\\.Arn>\\/AWSLogs\\/\\*$/' }],
+          appliesTo: [
+            {
+              regex:
+                '/^Resource::(<.*LogBucket.*\\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\\/.*AWSLogs\\/\\*$/',
+            },
+          ],
         },
         {
           id: 'AwsSolutions-IAM5',

@@ -27,8 +27,12 @@ export interface MonitoringProps {
   readonly verifier?: lambda.IFunction;
   /** Every dead-letter queue of the pipeline; each gets a "not empty" alarm. */
   readonly deadLetterQueues: readonly MonitoredQueue[];
-  /** CloudTrail's delivery topic; failed deliveries to the indexer raise an alarm. */
-  readonly deliveryTopic: sns.ITopic;
+  /**
+   * CloudTrail's delivery topic, when this stack owns it; failed deliveries to the indexer raise an
+   * alarm, and its silence does.
+   * @default - the indexer's own invocations are the heartbeat
+   */
+  readonly deliveryTopic?: sns.ITopic;
   /** Alarms notify this topic. */
   readonly alertTopic: sns.ITopic;
   /**
@@ -140,23 +144,22 @@ export class Monitoring extends Construct {
         );
       }
     }
-    const failedDeliveries = props.deliveryTopic.metricNumberOfNotificationsFailed({
-      period,
-      statistic: 'Sum',
-    });
-    anyAtAll(
-      'DeliveryFailed',
-      'trail-index: SNS could not deliver CloudTrail notifications to the indexer.',
-      failedDeliveries,
-    );
+    const topic = props.deliveryTopic;
+    const failedDeliveries = topic?.metricNumberOfNotificationsFailed({ period, statistic: 'Sum' });
+    if (failedDeliveries !== undefined) {
+      anyAtAll(
+        'DeliveryFailed',
+        'trail-index: SNS could not deliver CloudTrail notifications to the indexer.',
+        failedDeliveries,
+      );
+    }
     // A heartbeat: CloudTrail delivers log files every few minutes in any live account. Silence
-    // means the trail stopped, or CloudTrail lost its right to publish or to use the key.
+    // means the trail stopped, or CloudTrail lost its right to publish or to use the key. With a
+    // topic this stack does not own, the indexer's own invocations are the heartbeat.
+    const hourly = { period: Duration.hours(1), statistic: 'Sum' };
     const silence = new cloudwatch.Alarm(this, 'NoDeliveries', {
-      alarmDescription: `trail-index: CloudTrail announced no log file for ${props.silenceAfter?.toHours() ?? 3} hours; check the trail's status.`,
-      metric: props.deliveryTopic.metricNumberOfMessagesPublished({
-        period: Duration.hours(1),
-        statistic: 'Sum',
-      }),
+      alarmDescription: `trail-index: ${topic === undefined ? 'the indexer was not invoked' : 'CloudTrail announced no log file'} for ${props.silenceAfter?.toHours() ?? 3} hours; check the trail's status and the notification path.`,
+      metric: topic?.metricNumberOfMessagesPublished(hourly) ?? props.indexer.metricInvocations(hourly),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: props.silenceAfter?.toHours() ?? 3,
@@ -217,12 +220,12 @@ export class Monitoring extends Construct {
             metric(METRIC.digestsOverdue, 'digests overdue'),
           ]),
           graph('Deliveries and dead letters', [
-            props.deliveryTopic.metricNumberOfMessagesPublished({
-              period,
-              statistic: 'Sum',
-              label: 'published',
-            }),
-            failedDeliveries,
+            ...(topic === undefined || failedDeliveries === undefined
+              ? []
+              : [
+                  topic.metricNumberOfMessagesPublished({ period, statistic: 'Sum', label: 'published' }),
+                  failedDeliveries,
+                ]),
             ...props.deadLetterQueues.map(({ label, queue }) => queueDepth(queue, label)),
           ]),
         ],

@@ -235,12 +235,19 @@ describe('option validation', () => {
       'accessLogExpirationDays',
       'alertEmail',
       'deepArchiveTransitionDays',
+      'existingLogBucket',
+      'existingLogBucketAccount',
+      'existingLogKeyPrefix',
+      'existingLogKmsKeyArn',
       'expirationDays',
       'glacierTransitionDays',
       'indexRetentionDays',
+      'indexedAccounts',
       'indexedSources',
       'managementAccountId',
       'noncurrentVersionExpirationDays',
+      'notificationPath',
+      'notificationTopicArn',
       'organizationId',
       'trailName',
     ]);
@@ -262,6 +269,78 @@ describe('the stack', () => {
     );
     expect(build).toThrow(
       /expirationDays \(30\) must be greater than glacierTransitionDays \(90\) and deepArchiveTransitionDays \(60\)/,
+    );
+  });
+});
+
+describe('attaching to an existing trail', () => {
+  const attach = { existingLogBucket: 'aws-controltower-logs-111122223333-us-east-1' } as const;
+
+  it('accepts each notification path with what it needs', () => {
+    expect(validateOptions({ ...attach, notificationPath: 'eventbridge' })).toEqual([]);
+    expect(
+      validateOptions({ ...attach, notificationPath: 's3-sqs', existingLogKeyPrefix: 'o-abcd123456' }),
+    ).toEqual([]);
+    expect(
+      validateOptions({
+        ...attach,
+        notificationPath: 'cloudtrail-sns',
+        notificationTopicArn: 'arn:aws:sns:us-east-1:999999999999:aws-controltower-AllConfigNotifications',
+        existingLogBucketAccount: '999999999999',
+        existingLogKmsKeyArn: 'arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        indexedAccounts: ['111122223333'],
+      }),
+    ).toEqual([]);
+  });
+
+  it('names each bad or missing option', () => {
+    expect(
+      validateOptions({
+        existingLogBucket: 'Not_A_Bucket',
+        existingLogBucketAccount: '12',
+        existingLogKeyPrefix: '/o-abc/',
+        existingLogKmsKeyArn: 'alias/cloudtrail',
+        notificationPath: 's3-sns',
+        trailName: 'mine',
+        expirationDays: 400,
+        indexedAccounts: ['x'],
+      }),
+    ).toEqual([
+      'indexedAccounts must be 12-digit account ids (bad: "x")',
+      'trailName, expirationDays configure the trail and bucket this stack creates; with existingLogBucket it creates neither: leave them out',
+      'existingLogBucket must be an S3 bucket name (got "Not_A_Bucket")',
+      'existingLogBucketAccount must be a 12-digit account id (got "12")',
+      'existingLogKeyPrefix must not start or end with "/" (got "/o-abc/")',
+      'existingLogKmsKeyArn must be a KMS key ARN like arn:aws:kms:us-east-1:111122223333:key/<id> (got "alias/cloudtrail")',
+      "notificationPath s3-sns needs notificationTopicArn, the topic's ARN",
+    ]);
+    expect(validateOptions({ ...attach })).toEqual([
+      'notificationPath is required with existingLogBucket: one of cloudtrail-sns, s3-sns, s3-sqs, s3-direct, eventbridge',
+    ]);
+    expect(validateOptions({ notificationPath: 'eventbridge', existingLogKeyPrefix: 'x' })).toEqual([
+      'existingLogKeyPrefix, notificationPath are for an existing trail: set existingLogBucket too',
+    ]);
+    expect(
+      validateOptions({
+        ...attach,
+        notificationPath: 'eventbridge',
+        notificationTopicArn: 'arn:aws:sns:us-east-1:111122223333:t',
+      }),
+    ).toEqual(['notificationTopicArn is for the cloudtrail-sns and s3-sns paths, not eventbridge']);
+  });
+
+  it('reads the options from context', () => {
+    const context: Record<string, unknown> = {
+      existingLogBucket: 'central-trail',
+      notificationPath: 's3-sqs',
+      indexedAccounts: '111122223333, 444455556666',
+    };
+    expect(optionsFromContext((key) => context[key])).toEqual(
+      expect.objectContaining({
+        existingLogBucket: 'central-trail',
+        notificationPath: 's3-sqs',
+        indexedAccounts: ['111122223333', '444455556666'],
+      }),
     );
   });
 });

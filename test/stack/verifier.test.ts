@@ -43,7 +43,7 @@ describe('the verifier', () => {
         Variables: Match.objectLike({
           TABLE_NAME: resolve(stack.index.table.tableName),
           ALERT_TOPIC_ARN: resolve(stack.alerts.topic.topicArn),
-          LOG_BUCKET: resolve(stack.audit.logBucket.bucketName),
+          LOG_BUCKET: resolve(stack.logBucket.bucketName),
           LOG_KEY_PREFIX: '',
           VERIFY_FIRST_RUN_HOURS: '24',
         }),
@@ -60,7 +60,7 @@ describe('the verifier', () => {
         (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument
           .Statement,
     );
-    const bucketArn = resolve(stack.audit.logBucket.bucketArn);
+    const bucketArn = resolve(stack.logBucket.bucketArn);
     expect(statements).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -70,9 +70,9 @@ describe('the verifier', () => {
         }),
         expect.objectContaining({
           Action: 's3:GetObject',
-          Resource: resolve(stack.audit.logBucket.arnForObjects('AWSLogs/*')),
+          Resource: resolve(stack.logBucket.arnForObjects('AWSLogs/*')),
         }),
-        expect.objectContaining({ Action: 'kms:Decrypt', Resource: resolve(stack.audit.key.keyArn) }),
+        expect.objectContaining({ Action: 'kms:Decrypt', Resource: resolve(stack.logKey!.keyArn) }),
         expect.objectContaining({ Action: 'cloudtrail:ListPublicKeys', Resource: '*' }),
         expect.objectContaining({
           Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

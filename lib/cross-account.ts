@@ -1,0 +1,68 @@
+/**
+ * What the owner of a log-archive account adds so that this stack's indexer and verifier can read
+ * the existing trail's files: a bucket-policy statement and, for SSE-KMS files, a key-policy
+ * statement, with the real ARNs. Printed at synth by the stack and shown in the README, from this
+ * one function.
+ */
+import { logsRoot } from './constructs/indexer-function';
+
+export interface ReaderRoles {
+  /** ARNs of the roles that read: the indexer's and the verifier's. */
+  readonly roleArns: readonly string[];
+}
+
+export interface LogArchiveStatements {
+  readonly bucketPolicy: readonly Record<string, unknown>[];
+  readonly keyPolicy: readonly Record<string, unknown>[];
+}
+
+export function logArchiveStatements(
+  where: {
+    readonly bucketName: string;
+    readonly keyPrefix?: string;
+    readonly kmsKeyArn?: string;
+    readonly partition?: string;
+  },
+  readers: ReaderRoles,
+): LogArchiveStatements {
+  const partition = where.partition ?? 'aws';
+  const bucketArn = `arn:${partition}:s3:::${where.bucketName}`;
+  const logs = logsRoot(where.keyPrefix);
+  const principal = { AWS: readers.roleArns.length === 1 ? readers.roleArns[0] : [...readers.roleArns] };
+  return {
+    // S3 User Guide, "Bucket owner granting cross-account bucket permissions": the other account's
+    // principals, GetObject on the objects and ListBucket on the bucket (limited by s3:prefix).
+    bucketPolicy: [
+      {
+        Sid: 'TrailIndexReadLogFiles',
+        Effect: 'Allow',
+        Principal: principal,
+        Action: 's3:GetObject',
+        Resource: `${bucketArn}/${logs}*`,
+      },
+      {
+        Sid: 'TrailIndexListLogFiles',
+        Effect: 'Allow',
+        Principal: principal,
+        Action: 's3:ListBucket',
+        Resource: bucketArn,
+        Condition: { StringLike: { 's3:prefix': [`${logs}*`] } },
+      },
+    ],
+    // CloudTrail User Guide, "Granting decrypt permissions for trails" (users in other accounts):
+    // kms:Decrypt for the principals, only for CloudTrail's files (their encryption context).
+    keyPolicy:
+      where.kmsKeyArn === undefined
+        ? []
+        : [
+            {
+              Sid: 'TrailIndexDecryptCloudTrailFiles',
+              Effect: 'Allow',
+              Principal: principal,
+              Action: 'kms:Decrypt',
+              Resource: '*',
+              Condition: { Null: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'false' } },
+            },
+          ],
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * Attached to an existing trail: no trail, bucket, lifecycle or trail key; the indexer and verifier
+ * read the existing bucket under its prefix only; each notification path is wired as documented;
+ * a bucket in another account gets its owner's statements printed at synth; cdk-nag is clean.
+ */
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import type { TrailIndexOptions } from '../../lib/config';
+import { applyNagPacks } from '../../lib/nag';
+import { buildStack } from './build-stack';
+
+const BUCKET = 'aws-controltower-logs-999999999999-us-east-1';
+const PREFIX = 'o-abcd123456';
+const TOPIC = 'arn:aws:sns:us-east-1:999999999999:aws-controltower-AllConfigNotifications';
+const KEY = 'arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const base: TrailIndexOptions = {
+  existingLogBucket: BUCKET,
+  existingLogKeyPrefix: PREFIX,
+  existingLogBucketAccount: '999999999999',
+  existingLogKmsKeyArn: KEY,
+};
+const objects = `arn:aws:s3:::${BUCKET}/${PREFIX}/AWSLogs/*`;
+
+function synth(options: TrailIndexOptions) {
+  const stack = buildStack(options);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+function roleStatements(template: Template, role: 'Indexer' | 'Verifier'): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${role}Role`) }] },
+  });
+  return Object.values(policies).flatMap(
+    (p) =>
+      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+        .Statement,
+  );
+}
+
+const resourceText = (resource: unknown) => JSON.stringify(resource);
+
+describe.each([
+  ['cloudtrail-sns', { notificationPath: 'cloudtrail-sns', notificationTopicArn: TOPIC }],
+  ['s3-sns', { notificationPath: 's3-sns', notificationTopicArn: TOPIC }],
+  ['s3-sqs', { notificationPath: 's3-sqs' }],
+  ['s3-direct', { notificationPath: 's3-direct' }],
+  ['eventbridge', { notificationPath: 'eventbridge' }],
+] as const)('attached, %s', (_name, path) => {
+  const { stack, template } = synth({ ...base, ...path });
+
+  it('creates no trail, no bucket, no lifecycle and no trail key', () => {
+    template.resourceCountIs('AWS::CloudTrail::Trail', 0);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+    template.resourceCountIs('AWS::KMS::Key', 1); // the alert topic's own key only
+    expect(stack.audit).toBeUndefined();
+  });
+
+  it('reads the existing bucket under its prefix only, and decrypts with its key', () => {
+    for (const role of ['Indexer', 'Verifier'] as const) {
+      const statements = roleStatements(template, role);
+      const gets = statements.filter((s) => s.Action === 's3:GetObject').map((s) => resourceText(s.Resource));
+      expect(gets).toEqual([expect.stringContaining(`:s3:::${BUCKET}/${PREFIX}/AWSLogs/*`)]);
+      expect(statements).toContainEqual(expect.objectContaining({ Action: 'kms:Decrypt', Resource: KEY }));
+    }
+    const list = roleStatements(template, 'Verifier').find((s) => s.Action === 's3:ListBucket');
+    expect(list?.Condition).toEqual({ StringLike: { 's3:prefix': [`${PREFIX}/AWSLogs/*`] } });
+  });
+
+  it('tells the indexer and the verifier the bucket and prefix', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          LOG_BUCKET: BUCKET,
+          LOG_KEY_PREFIX: PREFIX,
+          INDEXED_SOURCES: Match.anyValue(),
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          LOG_BUCKET: BUCKET,
+          LOG_KEY_PREFIX: PREFIX,
+          VERIFY_FIRST_RUN_HOURS: '24',
+        }),
+      },
+    });
+    template.hasOutput('LogKeyPrefix', { Value: PREFIX });
+    template.hasOutput('NotificationPath', { Value: path.notificationPath });
+    template.hasOutput('LogBucketName', { Value: BUCKET });
+  });
+
+  it("prints the bucket-policy and key-policy statements the bucket's owner adds", () => {
+    const infos = Annotations.fromStack(stack).findInfo(
+      '*',
+      Match.stringLikeRegexp('adds to its bucket policy'),
+    );
+    expect(infos).toHaveLength(1);
+    const text = String(infos[0]!.entry.data);
+    expect(text).toContain(`"Resource": "${objects}"`);
+    expect(text).toContain('"s3:prefix": [\n');
+    expect(text).toContain(`and to the key policy of ${KEY}`);
+    expect(text).toContain('"kms:EncryptionContext:aws:cloudtrail:arn": "false"');
+  });
+});
+
+describe('each path is wired as documented', () => {
+  it('cloudtrail-sns: subscribes the indexer to the topic, with a dead-letter queue', () => {
+    const { template } = synth({ ...base, notificationPath: 'cloudtrail-sns', notificationTopicArn: TOPIC });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: TOPIC,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 'sns.amazonaws.com',
+      SourceArn: TOPIC,
+    });
+  });
+
+  it('s3-sqs: a queue only the bucket may send to, read with partial batch responses', () => {
+    const { template } = synth({ ...base, notificationPath: 's3-sqs' });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowTheTrailBucketToSendEvents',
+            Principal: { Service: 's3.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Condition: {
+              ArnLike: { 'aws:SourceArn': `arn:aws:s3:::${BUCKET}` },
+              StringEquals: { 'aws:SourceAccount': '999999999999' },
+            },
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 1800,
+      RedrivePolicy: Match.anyValue(),
+    });
+  });
+
+  it('s3-direct: S3 may invoke the indexer for this bucket and owner only', () => {
+    const { template } = synth({ ...base, notificationPath: 's3-direct' });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Principal: 's3.amazonaws.com',
+      SourceArn: `arn:aws:s3:::${BUCKET}`,
+      SourceAccount: '999999999999',
+    });
+  });
+
+  it('eventbridge: a rule for Object Created of the bucket under its prefix', () => {
+    const { template } = synth({ ...base, notificationPath: 'eventbridge' });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [BUCKET] }, object: { key: [{ prefix: `${PREFIX}/AWSLogs/` }] } },
+      },
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2 }, DeadLetterConfig: Match.anyValue() }),
+      ],
+    });
+  });
+});
+
+describe('cdk-nag, attached', () => {
+  it.each(['cloudtrail-sns', 's3-sns', 's3-sqs', 's3-direct', 'eventbridge'] as const)(
+    '%s: no unacknowledged error or warning',
+    (notificationPath) => {
+      const stack = buildStack(
+        {
+          ...base,
+          notificationPath,
+          ...(notificationPath.endsWith('sns') ? { notificationTopicArn: TOPIC } : {}),
+          alertEmail: 'ops@example.com',
+        },
+        (app) => applyNagPacks(app, { reports: false, logIgnores: false }),
+      );
+      const annotations = Annotations.fromStack(stack);
+      expect(
+        annotations.findError('*', Match.anyValue()).map((e) => `${e.id}: ${String(e.entry.data)}`),
+      ).toEqual([]);
+      expect(
+        annotations
+          .findWarning('*', Match.anyValue())
+          .map((e) => `${e.id}: ${String(e.entry.data)}`)
+          .filter((text) => !text.includes('CdkNagSuppression')),
+      ).toEqual([]);
+    },
+  );
+});
