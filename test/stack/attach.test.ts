@@ -98,7 +98,8 @@ describe.each([
       Match.stringLikeRegexp('adds to its bucket policy'),
     );
     expect(infos).toHaveLength(1);
-    const text = String(infos[0]!.entry.data);
+    const data: unknown = infos[0]!.entry.data;
+    const text = typeof data === 'string' ? data : '';
     expect(text).toContain(`"Resource": "${objects}"`);
     expect(text).toContain('"s3:prefix": [\n');
     expect(text).toContain(`and to the key policy of ${KEY}`);
@@ -186,12 +187,12 @@ describe('cdk-nag, attached', () => {
       );
       const annotations = Annotations.fromStack(stack);
       expect(
-        annotations.findError('*', Match.anyValue()).map((e) => `${e.id}: ${String(e.entry.data)}`),
+        annotations.findError('*', Match.anyValue()).map((e) => `${e.id}: ${JSON.stringify(e.entry.data)}`),
       ).toEqual([]);
       expect(
         annotations
           .findWarning('*', Match.anyValue())
-          .map((e) => `${e.id}: ${String(e.entry.data)}`)
+          .map((e) => `${e.id}: ${JSON.stringify(e.entry.data)}`)
           .filter((text) => !text.includes('CdkNagSuppression')),
       ).toEqual([]);
     },
