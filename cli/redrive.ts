@@ -21,7 +21,8 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+import type { EventBridgeEvent, S3Event, SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { notificationsOf } from '../lambdas/indexer/notification';
 import { IndexingFailedError } from '../lambdas/indexer/errors';
 import type { FileResult, NotificationSummary } from '../lambdas/indexer/types';
 import { snsRecordFromSqsBody } from './sns-bridge';
@@ -47,7 +48,7 @@ export interface RedriveDeps {
    * The indexer's handler (`createHandler(deps)`). It resolves with the summary, or throws
    * `IndexingFailedError` carrying it, which lets the report name each failed file and why.
    */
-  readonly handle: (event: SNSEvent) => Promise<NotificationSummary>;
+  readonly handle: (event: DeliveredEvent) => Promise<NotificationSummary>;
 }
 
 export interface RedriveOptions {
@@ -65,11 +66,14 @@ export interface RedriveOptions {
   readonly waitTimeSeconds?: number;
 }
 
+/** What a dead-lettered message holds, as the handler takes it (any path but an SQS batch). */
+export type DeliveredEvent = SNSEvent | S3Event | EventBridgeEvent<string, unknown>;
+
 /** A message body, recognised. */
 export type ParsedMessage =
   | {
       readonly kind: 'invocation-record';
-      readonly event: SNSEvent;
+      readonly event: DeliveredEvent;
       readonly requestId?: string;
       readonly condition?: string;
       readonly approximateInvokeCount?: number;
@@ -77,6 +81,8 @@ export type ParsedMessage =
       readonly lastError?: string;
     }
   | { readonly kind: 'sns-notification'; readonly event: SNSEvent; readonly lastError?: string }
+  /** A body an S3 event notification, EventBridge or CloudTrail put in a queue as it is. */
+  | { readonly kind: 'raw-notification'; readonly event: DeliveredEvent; readonly lastError?: string }
   | { readonly kind: 'unrecognised'; readonly reason: string };
 
 export type RedriveStatus = 'redriven' | 'failed' | 'unrecognised' | 'pending';
@@ -260,9 +266,12 @@ export function parseRedriveMessage(
     return { kind: 'unrecognised', reason: `body is not a JSON object: ${preview(body)}` };
 
   if ('requestPayload' in value && isObject(value.requestContext)) {
-    const event = asSnsEvent(value.requestPayload);
+    const event = asDeliveredEvent(value.requestPayload);
     if (event === undefined) {
-      return { kind: 'unrecognised', reason: 'invocation record whose requestPayload is not an SNS event' };
+      return {
+        kind: 'unrecognised',
+        reason: 'invocation record whose requestPayload is not an SNS, S3 or EventBridge event',
+      };
     }
     const context = value.requestContext;
     const requestId = stringField(context, 'requestId');
@@ -298,26 +307,41 @@ export function parseRedriveMessage(
     };
   }
 
+  // From the queue of the s3-sqs path, or an EventBridge target's dead-letter queue: the body as sent.
+  const raw = asDeliveredEvent(value);
+  if (raw !== undefined) return { kind: 'raw-notification', event: raw };
+  if (typeof value.s3Bucket === 'string') {
+    return {
+      kind: 'raw-notification',
+      event: { Records: [{ Sns: { Message: body, MessageId: 'raw' } }] } as unknown as SNSEvent,
+    };
+  }
+
   return {
     kind: 'unrecognised',
-    reason: `neither a Lambda invocation record nor an SNS notification: ${preview(body)}`,
+    reason: `neither a Lambda invocation record, an SNS notification, an S3 event nor an EventBridge event: ${preview(body)}`,
   };
 }
 
 /** The S3 keys the notification names, for the report (the handler does the real parsing). */
-function keysOf(event: SNSEvent): string[] {
-  const keys: string[] = [];
-  for (const record of event.Records) {
-    try {
-      const message: unknown = JSON.parse(record.Sns.Message);
-      if (isObject(message) && Array.isArray(message.s3ObjectKey)) {
-        for (const key of message.s3ObjectKey) if (typeof key === 'string') keys.push(key);
-      }
-    } catch {
-      // Not JSON (e.g. CloudTrail's validation message): no keys to show.
-    }
+function keysOf(event: DeliveredEvent): string[] {
+  return notificationsOf(event).flatMap((n) => (n.kind === 'log-files' ? [...n.keys] : []));
+}
+
+/** An SNS, S3 or EventBridge event as the handler takes it; undefined for anything else. */
+function asDeliveredEvent(value: unknown): DeliveredEvent | undefined {
+  if (isObject(value) && typeof value['detail-type'] === 'string') {
+    return value as unknown as EventBridgeEvent<string, unknown>;
   }
-  return keys;
+  if (
+    isObject(value) &&
+    Array.isArray(value.Records) &&
+    value.Records.length > 0 &&
+    value.Records.every((r: unknown) => isObject(r) && r.eventSource === 'aws:s3')
+  ) {
+    return value as unknown as S3Event;
+  }
+  return asSnsEvent(value);
 }
 
 /** Narrows a Lambda `requestPayload` to an SNS event: `Records[]` each with `Sns.Message`. */

@@ -158,7 +158,8 @@ Examples:
 async function backfill(options: BackfillCommandOptions): Promise<void> {
   const range = parseTimeRange(options.since, options.until);
   const target = await resolveTarget(options);
-  const prefix = normaliseKeyPrefix(options.prefix);
+  // The stack says where an attached trail's files are; --prefix overrides it.
+  const prefix = normaliseKeyPrefix(options.prefix ?? target.prefix);
   const checkpointPath = options.checkpoint ?? defaultCheckpointPath(target.name);
   const scope = { bucket: target.bucket, prefix };
   const checkpoint =
@@ -239,6 +240,8 @@ interface Target {
   readonly alertTopic?: string;
   /** For the default checkpoint file name. */
   readonly name: string;
+  /** The trail's key prefix, from the stack's outputs. */
+  readonly prefix?: string;
   readonly settings?: DeployedSettings;
 }
 
@@ -250,6 +253,7 @@ async function resolveTarget(options: BackfillCommandOptions): Promise<Target> {
     target = {
       name: stackName,
       bucket: options.bucket ?? requireOutput(outputs, 'logBucketName', stackName),
+      ...(outputs.logKeyPrefix === undefined ? {} : { prefix: outputs.logKeyPrefix }),
       table: options.table ?? requireOutput(outputs, 'tableName', stackName),
       alertTopic: options.alertTopic ?? requireOutput(outputs, 'alertTopicArn', stackName),
       settings: deployedSettings(outputs),

@@ -129,12 +129,14 @@ async function resolveTarget(options: RedriveCommandOptions): Promise<Target> {
   let failureQueue = options.failureQueue;
   let deadLetterQueue = options.deadLetterQueue;
   let settings: DeployedSettings | undefined;
+  let prefix = options.prefix;
   if (options.stack !== undefined) {
     const stackName = options.stack === true ? DEFAULT_STACK_NAME : options.stack;
     const outputs = await readStackOutputs(stackName);
     table ??= requireOutput(outputs, 'tableName', stackName);
     alertTopic ??= requireOutput(outputs, 'alertTopicArn', stackName);
     bucket ??= requireOutput(outputs, 'logBucketName', stackName);
+    prefix ??= outputs.logKeyPrefix;
     failureQueue ??= requireOutput(outputs, 'failureDestinationQueueUrl', stackName);
     deadLetterQueue ??= requireOutput(outputs, 'subscriptionDlqUrl', stackName);
     settings = deployedSettings(outputs);
@@ -152,7 +154,7 @@ async function resolveTarget(options: RedriveCommandOptions): Promise<Target> {
   return {
     tableName: table,
     alertTopicArn: alertTopic,
-    logSource: { bucket, prefix: normaliseKeyPrefix(options.prefix) },
+    logSource: { bucket, prefix: normaliseKeyPrefix(prefix) },
     queues,
     ...(settings === undefined ? {} : { settings }),
   };

@@ -228,6 +228,7 @@ async function resolveTarget(options: VerifyOptions): Promise<Target> {
   if (options.stack !== undefined) {
     const outputs = await readStackOutputs(options.stack === true ? DEFAULT_STACK_NAME : options.stack);
     bucket ??= outputs.logBucketName;
+    if (outputs.logKeyPrefix !== undefined && outputs.logKeyPrefix !== '') prefix ??= outputs.logKeyPrefix;
     if (trail === undefined && outputs.trailArn !== undefined) trail = parseTrailArn(outputs.trailArn);
   }
   const keysFromFile = options.publicKeys === undefined ? undefined : await publicKeyFile(options.publicKeys);

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SNSEvent } from 'aws-lambda';
 import { RedriveDeps, RedriveReport, runRedrive, parseRedriveMessage } from '../../cli/redrive';
+import { eventBridgeObjectCreated, s3ObjectCreatedEvent } from '../../cli/s3-events';
 import { createHandler } from '../../lambdas/indexer/create-handler';
 import { defaultDeps } from '../../lambdas/indexer/deps';
 import {
@@ -303,6 +304,32 @@ describe('--max', () => {
 });
 
 describe('recognising messages', () => {
+  test('recognises what the other delivery paths dead-letter: raw S3 events, EventBridge events, CloudTrail notices, and their invocation records', () => {
+    const s3Event = s3ObjectCreatedEvent('trail-bucket', [
+      { key: 'AWSLogs/111122223333/CloudTrail/us-east-1/2026/12/01/a.json.gz' },
+    ]);
+    const eventBridge = eventBridgeObjectCreated('trail-bucket', 'AWSLogs/x.json.gz');
+    expect(parseRedriveMessage(JSON.stringify(s3Event))).toEqual({
+      kind: 'raw-notification',
+      event: s3Event,
+    });
+    expect(parseRedriveMessage(JSON.stringify(eventBridge))).toEqual({
+      kind: 'raw-notification',
+      event: eventBridge,
+    });
+    expect(parseRedriveMessage(JSON.stringify({ s3Bucket: 'b', s3ObjectKey: ['k'] }))).toEqual(
+      expect.objectContaining({ kind: 'raw-notification' }),
+    );
+    expect(
+      parseRedriveMessage(
+        JSON.stringify({
+          requestContext: { requestId: 'r', condition: 'RetriesExhausted' },
+          requestPayload: eventBridge,
+        }),
+      ),
+    ).toEqual(expect.objectContaining({ kind: 'invocation-record', event: eventBridge }));
+  });
+
   it('refuses an invocation record whose payload is not an SNS event', () => {
     // Act
     const parsed = parseRedriveMessage(
@@ -312,7 +339,7 @@ describe('recognising messages', () => {
     // Assess
     expect(parsed).toEqual({
       kind: 'unrecognised',
-      reason: 'invocation record whose requestPayload is not an SNS event',
+      reason: 'invocation record whose requestPayload is not an SNS, S3 or EventBridge event',
     });
   });
 
