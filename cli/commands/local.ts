@@ -7,7 +7,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type * as IndexerHandler from '../../lambdas/indexer/handler';
 import { DEFAULT_INDEXED_SOURCES, ENV } from '../../lambdas/shared/config';
-import { Emulators, provisionPipeline, startEmulators } from '../emulators';
+import { Emulators, type Pipeline, provisionPipeline, startEmulators } from '../emulators';
+import { type LiveOptions, serveLive } from '../live-pipeline';
 import { CliError, UsageError } from '../errors';
 import {
   DEFAULT_DATA_DIR,
@@ -207,7 +208,14 @@ async function runLocked(
       }),
     );
 
-    if (options.serve === true) await serve(emulators, pipeline, dataDir);
+    if (options.serve === true) {
+      const { handler } = createRequire(__filename)('../../lambdas/indexer/handler') as typeof IndexerHandler;
+      await serve(emulators, pipeline, dataDir, {
+        handle: (event) => handler(event),
+        known: files.map((f) => f.key),
+        indexerLog: paths.indexerLog,
+      });
+    }
   } finally {
     await emulators.stop();
   }
@@ -266,15 +274,9 @@ function redirectConsole(path: string): { restore(): Promise<void> } {
 
 async function serve(
   emulators: Emulators,
-  pipeline: {
-    bucket: string;
-    deliveryTopicArn: string;
-    alertTopicArn: string;
-    deliveryQueueUrl: string;
-    alertQueueUrl: string;
-    tableName: string;
-  },
+  pipeline: Pipeline,
   dataDir: string,
+  live: { handle: LiveOptions['handle']; known: readonly string[]; indexerLog: string },
 ): Promise<void> {
   writeManifest(dataDir, {
     tableName: pipeline.tableName,
@@ -297,12 +299,29 @@ Emulators are up (Ctrl-C stops them):
 From another shell, the AWS CLI and SDKs reach them with:
   export ${env}
   npx trail-index query --local${dataDir === DEFAULT_DATA_DIR ? '' : ` --data ${dataDir}`} --event DeleteVault
+
+Live, as deployed: a notification published on the delivery topic (as CloudTrail does), or an
+object put in the bucket (announced as an S3 event notification), is indexed as it comes:
 `,
   );
-  await new Promise<void>((done) => {
-    process.once('SIGINT', () => done());
-    process.once('SIGTERM', () => done());
-  });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const log = redirectConsole(live.indexerLog);
+  try {
+    await serveLive({
+      pipeline,
+      handle: live.handle,
+      print: (line) => void process.stdout.write(`  ${line}\n`),
+      signal: stop.signal,
+      known: live.known,
+    });
+  } finally {
+    await log.restore();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   writeManifest(dataDir, { tableName: pipeline.tableName, region: emulators.region });
   process.stdout.write('Stopping the emulators.\n');
 }

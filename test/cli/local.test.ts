@@ -4,12 +4,14 @@
  * --local` on the persisted index afterwards.
  */
 import { spawn } from 'node:child_process';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
+  cloudTrailMessage,
   failedDeleteVault,
   glacierRecord,
   logFileBody,
@@ -313,6 +315,68 @@ describe('trail-index local --serve', () => {
     expect(code).toBe(0);
     expect(JSON.parse(readFileSync(join(data, 'local.json'), 'utf8'))).not.toHaveProperty('serving');
     expect(existsSync(join(data, 'lock'))).toBe(false);
+  });
+});
+
+describe('trail-index local --serve, live', () => {
+  test('indexes what another process puts in the bucket or announces on the topic, as it comes; Ctrl-C exits 0', async () => {
+    // Prepare
+    const data = tempDir('live');
+    const child = spawn(process.execPath, [CLI, 'local', '--data', data, '--serve'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const seen = (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(stdout)) {
+            child.stdout.off('data', check);
+            resolve();
+          }
+        };
+        child.stdout.on('data', check);
+        check();
+        void exited.then((code) =>
+          reject(new Error(`local --serve exited (${code}) before ${pattern}: ${stdout}`)),
+        );
+      });
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await seen(/Live, as deployed/);
+    const endpoint = /^ {2}S3, SNS, SQS {2}(\S+)$/m.exec(stdout)?.[1];
+    const topic = /^ {2}topics {8}(\S+) \(delivery\)/m.exec(stdout)?.[1];
+    const config = {
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
+    const s3 = new S3Client({ ...config, forcePathStyle: true });
+    const sns = new SNSClient(config);
+    const put = async (key: string, records: Record<string, unknown>[]) =>
+      s3.send(new PutObjectCommand({ Bucket: 'trail-index-logs', Key: key, Body: logFileBody(records) }));
+
+    // Act: a file copied in alone (an S3 event), then one copied and announced as CloudTrail does.
+    const copied = logFileKey({ account: '999999999999' });
+    await put(copied, [failedDeleteVault({ recipientAccountId: '999999999999' })]);
+    await seen(new RegExp(`indexed +${copied.replace(/[.]/g, '[.]')} +1 records, 1 indexed \\(S3 event\\)`));
+    const announced = logFileKey({ account: '999999999999' });
+    await put(announced, [glacierRecord('ListVaults', { recipientAccountId: '999999999999' })]);
+    await sns.send(
+      new PublishCommand({ TopicArn: topic, Message: cloudTrailMessage('trail-index-logs', [announced]) }),
+    );
+    await seen(
+      new RegExp(`indexed +${announced.replace(/[.]/g, '[.]')} +1 records, 1 indexed \\(delivery topic\\)`),
+    );
+    s3.destroy();
+    sns.destroy();
+    child.kill('SIGINT');
+    const code = await exited;
+
+    // Assess
+    expect(stdout).toMatch(/^ {2}alert {4}Glacier vault deletion attempt FAILED/m);
+    expect(code).toBe(0);
+    const query = await runCli(['query', '--local', '--data', data, '--event', 'DeleteVault', '--json']);
+    expect(query.stdout.trim().split('\n')).toHaveLength(3);
   });
 });
 
