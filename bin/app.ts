@@ -10,6 +10,11 @@ const app = new App();
 const options = optionsFromContext((key) => app.node.tryGetContext(key));
 new TrailIndexStack(app, DEFAULT_STACK_NAME, {
   ...options,
+  // The account and region of the credentials, when there are any (env-agnostic otherwise): with
+  // them, what a log-archive account's owner must add is printed with the exact role ARNs.
+  ...(process.env.CDK_DEFAULT_ACCOUNT === undefined || process.env.CDK_DEFAULT_REGION === undefined
+    ? {}
+    : { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }),
   description: 'trail-index: CloudTrail audit index for Amazon S3 Glacier and AWS Support events',
 });
 applyNagPacks(app);

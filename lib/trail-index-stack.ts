@@ -47,6 +47,15 @@ export class TrailIndexStack extends Stack {
 
     const attach = props.existingLogBucket;
     const keyPrefix = props.existingLogKeyPrefix ?? '';
+    // A bucket in another account names the readers' roles in its policy: with the account and
+    // region known at synth, they get fixed names, so that the printed statements are exact.
+    const namedRoles =
+      attach !== undefined &&
+      props.existingLogBucketAccount !== undefined &&
+      !Token.isUnresolved(this.account) &&
+      !Token.isUnresolved(this.region);
+    const roleName = (role: string) =>
+      namedRoles ? { roleName: `${this.stackName}-${role}-${this.region}` } : {};
     if (attach === undefined) {
       this.audit = new AuditTrail(this, 'AuditTrail', {
         trailName: props.trailName,
@@ -69,6 +78,7 @@ export class TrailIndexStack extends Stack {
     this.index = new IndexTable(this, 'IndexTable');
     this.alerts = new Alerts(this, 'Alerts', { email: props.alertEmail });
     this.indexer = new IndexerFunction(this, 'Indexer', {
+      ...roleName('indexer'),
       ...(this.audit === undefined ? {} : { deliveryTopic: this.audit.deliveryTopic }),
       logBucket: this.logBucket,
       logKeyPrefix: keyPrefix,
@@ -94,6 +104,7 @@ export class TrailIndexStack extends Stack {
       });
     }
     this.verifier = new IntegrityVerifier(this, 'Verifier', {
+      ...roleName('verifier'),
       logBucket: this.logBucket,
       logKeyPrefix: keyPrefix,
       ...(this.logKey === undefined ? {} : { logKey: this.logKey }),
@@ -102,17 +113,17 @@ export class TrailIndexStack extends Stack {
     });
     if (attach !== undefined && props.existingLogBucketAccount !== undefined) {
       // A bucket in another account: print what its owner adds, with the roles' ARNs.
-      const arn = (role: { roleArn: string }) =>
-        Token.isUnresolved(role.roleArn)
-          ? '<the role ARN in the IndexerRoleArn/VerifierRoleArn outputs>'
-          : role.roleArn;
+      const arn = (role: string) =>
+        namedRoles
+          ? `arn:${partitionOf(this.region)}:iam::${this.account}:role/${this.stackName}-${role}-${this.region}`
+          : `<the ${role === 'indexer' ? 'IndexerRoleArn' : 'VerifierRoleArn'} output: synthesize with the account and region known to print it here>`;
       const statements = logArchiveStatements(
         {
           bucketName: attach,
           keyPrefix,
           ...(props.existingLogKmsKeyArn === undefined ? {} : { kmsKeyArn: props.existingLogKmsKeyArn }),
         },
-        { roleArns: [arn(this.indexer.role), arn(this.verifier.role)] },
+        { roleArns: [arn('indexer'), arn('verifier')] },
       );
       Annotations.of(this).addInfo(
         `The owner of ${attach} (account ${props.existingLogBucketAccount}) adds to its bucket policy:\n${JSON.stringify(statements.bucketPolicy, null, 2)}` +
@@ -231,4 +242,11 @@ export class TrailIndexStack extends Stack {
       if (output !== undefined) new CfnOutput(this, STACK_OUTPUT[key], output);
     }
   }
+}
+
+/** The partition of a region: `aws-cn`, `aws-us-gov` or `aws`. */
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
 }

@@ -3,7 +3,9 @@
  * read the existing bucket under its prefix only; each notification path is wired as documented;
  * a bucket in another account gets its owner's statements printed at synth; cdk-nag is clean.
  */
+import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { TrailIndexStack } from '../../lib/trail-index-stack';
 import type { TrailIndexOptions } from '../../lib/config';
 import { applyNagPacks } from '../../lib/nag';
 import { buildStack } from './build-stack';
@@ -197,4 +199,26 @@ describe('cdk-nag, attached', () => {
       ).toEqual([]);
     },
   );
+});
+
+describe('the printed statements, with the account and region known', () => {
+  it('name the roles by their fixed ARNs', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new TrailIndexStack(app, 'TrailIndexStack', {
+      ...base,
+      notificationPath: 's3-sqs',
+      env: { account: '111122223333', region: 'eu-west-1' },
+    });
+    const info = Annotations.fromStack(stack).findInfo(
+      '*',
+      Match.stringLikeRegexp('adds to its bucket policy'),
+    );
+    const data: unknown = info[0]?.entry.data;
+    expect(typeof data === 'string' ? data : '').toContain(
+      '"arn:aws:iam::111122223333:role/TrailIndexStack-indexer-eu-west-1"',
+    );
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'TrailIndexStack-verifier-eu-west-1',
+    });
+  });
 });
