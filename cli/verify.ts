@@ -20,6 +20,7 @@ import {
   logFileVerdict,
   type LogFileVerdict,
 } from '../lambdas/verifier/log-file-check';
+import { mapLimited } from '../lambdas/shared/map-limited';
 
 export interface VerifyPlan {
   readonly store: DigestStore;
@@ -73,24 +74,6 @@ export interface VerifyResult {
   readonly counts: VerifyCounts;
   readonly foundStart?: Date;
   readonly foundEnd?: Date;
-}
-
-/** Runs `items` through `work` at most `limit` at a time; results in input order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const at = next++;
-      results[at] = await work(items[at]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 export async function runVerify(plan: VerifyPlan, sink: VerifySink): Promise<VerifyResult> {

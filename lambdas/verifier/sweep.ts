@@ -26,6 +26,7 @@ import {
   logFileVerdict,
   type LogFileVerdict,
 } from './log-file-check';
+import { mapLimited } from '../shared/map-limited';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -95,23 +96,6 @@ function emptyReport(): SweepReport {
     incomplete: false,
     findings: [],
   };
-}
-
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const at = next++;
-      results[at] = await work(items[at]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 const s3Uri = (bucket: string, key: string) => `s3://${bucket}/${key}`;

@@ -39,6 +39,21 @@ export const INDEXER_TIMEOUT = Duration.minutes(5);
  * builds the measured bundle with the same list.
  */
 export const INDEXER_EXTERNAL_MODULES: readonly string[] = [];
+/**
+ * How the functions (indexer and verifier) are bundled: with the local esbuild, minified, with
+ * source maps, and everything bundled, the AWS SDK included (see INDEXER_EXTERNAL_MODULES): about
+ * 830 KiB, whose cold-start cost `npm run bench` measures against the runtime's SDK.
+ */
+export const BUNDLING: nodejs.BundlingOptions = {
+  forceDockerBundling: false,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  format: nodejs.OutputFormat.CJS,
+  bundleAwsSDK: true,
+  externalModules: [...INDEXER_EXTERNAL_MODULES],
+};
+
 /** Lambda retries a failed asynchronous invocation this often before the failure destination. */
 export const INDEXER_RETRY_ATTEMPTS = 2;
 /** How long Lambda keeps trying an event (its maximum), before sending it to the failure destination. */
@@ -182,17 +197,7 @@ export class IndexerFunction extends Construct {
       onFailure: new destinations.SqsDestination(this.failureDestinationQueue),
       retryAttempts: INDEXER_RETRY_ATTEMPTS,
       maxEventAge: INDEXER_MAX_EVENT_AGE,
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        format: nodejs.OutputFormat.CJS,
-        // Everything bundled, the AWS SDK included (see INDEXER_EXTERNAL_MODULES): about 830 KiB,
-        // whose cold-start cost `npm run bench` measures against the runtime's SDK.
-        bundleAwsSDK: true,
-        externalModules: [...INDEXER_EXTERNAL_MODULES],
-      },
+      bundling: BUNDLING,
     });
 
     // Least privilege, written out because the grants are broader than the indexer needs:

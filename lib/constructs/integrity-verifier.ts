@@ -15,7 +15,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue';
-import { INDEXER_EXTERNAL_MODULES, logsRoot } from './indexer-function';
+import { BUNDLING, logsRoot } from './indexer-function';
 import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
 
 /**
@@ -112,15 +112,7 @@ export class IntegrityVerifier extends Construct {
       },
       onFailure: new destinations.SqsDestination(this.failureDestinationQueue),
       retryAttempts: 2,
-      bundling: {
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        format: nodejs.OutputFormat.CJS,
-        bundleAwsSDK: true,
-        externalModules: [...INDEXER_EXTERNAL_MODULES],
-      },
+      bundling: BUNDLING,
     });
 
     this.role.addToPrincipalPolicy(
