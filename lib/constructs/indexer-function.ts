@@ -234,41 +234,54 @@ export class IndexerFunction extends Construct {
     );
 
     // On the role's policy only (not the role), so that each acknowledgment matches one finding.
-    NagSuppressions.addResourceSuppressions(
-      this.role.node.findChild('DefaultPolicy'),
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'CloudTrail writes log files under AWSLogs/<account>/...; the function reads only that prefix.',
-          appliesTo: [
-            {
-              regex:
-                '/^Resource::(<.*LogBucket.*\\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\\/.*AWSLogs\\/\\*$/',
-            },
-          ],
-        },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on its key (granted by grantPublish).',
-          appliesTo: ['Action::kms:GenerateDataKey*'],
-        },
-      ],
-      true,
-    );
-    NagSuppressions.addResourceSuppressions(this.function, [
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Failed asynchronous invocations go to the OnFailure destination queue, which records the error and the ' +
-          'request; a DeadLetterConfig as well would only duplicate each failure.',
-      },
-      {
-        id: 'Serverless-LambdaTracing',
-        reason:
-          'X-Ray needs Resource "*" in the role and adds cost; Powertools logs and metrics follow each log file.',
-      },
+    acknowledgeReaderFindings(this.role, this.function, 'each log file', [
+      'Failed asynchronous invocations go to the OnFailure destination queue, which records the error and the ' +
+        'request; a DeadLetterConfig as well would only duplicate each failure.',
     ]);
   }
+}
+
+/**
+ * The cdk-nag findings a function that reads the trail's files and publishes alerts has, each with
+ * its reason: its role's policy reads `[prefix/]AWSLogs/*` and may use the alert topic's key, and
+ * the function has an OnFailure destination and no X-Ray. `extra` adds the role's own ones.
+ */
+export function acknowledgeReaderFindings(
+  role: iam.Role,
+  fn: lambda.IFunction,
+  unitOfWork: string,
+  dlqReason: readonly string[],
+  extra: readonly { id: string; reason: string; appliesTo: string[] }[] = [],
+): void {
+  NagSuppressions.addResourceSuppressions(
+    role.node.findChild('DefaultPolicy'),
+    [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'CloudTrail writes its files under [prefix/]AWSLogs/<account>/...; the function reads only that prefix.',
+        appliesTo: [
+          {
+            regex:
+              '/^Resource::(<.*LogBucket.*\\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\\/.*AWSLogs\\/\\*$/',
+          },
+        ],
+      },
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on its key (granted by grantPublish).',
+        appliesTo: ['Action::kms:GenerateDataKey*'],
+      },
+      ...extra,
+    ],
+    true,
+  );
+  NagSuppressions.addResourceSuppressions(fn, [
+    { id: 'Serverless-LambdaDLQ', reason: dlqReason.join(' ') },
+    {
+      id: 'Serverless-LambdaTracing',
+      reason: `X-Ray needs Resource "*" in the role and adds cost; Powertools logs and metrics follow ${unitOfWork}.`,
+    },
+  ]);
 }

@@ -12,10 +12,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue';
-import { BUNDLING, logsRoot } from './indexer-function';
+import { acknowledgeReaderFindings, BUNDLING, logsRoot } from './indexer-function';
 import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
 
 /**
@@ -160,44 +159,18 @@ export class IntegrityVerifier extends Construct {
       ],
     });
 
-    NagSuppressions.addResourceSuppressions(
-      this.role.node.findChild('DefaultPolicy'),
+    acknowledgeReaderFindings(
+      this.role,
+      this.function,
+      'each run',
+      ['Failed runs go to the OnFailure destination queue, which records the error and the request.'],
       [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'CloudTrail writes log and digest files under AWSLogs/<account>/...; the function reads only that prefix.',
-          appliesTo: [
-            {
-              regex:
-                '/^Resource::(<.*LogBucket.*\\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\\/.*AWSLogs\\/\\*$/',
-            },
-          ],
-        },
         {
           id: 'AwsSolutions-IAM5',
           reason: 'cloudtrail:ListPublicKeys supports no resource-level permissions (Resource "*" only).',
           appliesTo: ['Resource::*'],
         },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on its key (granted by grantPublish).',
-          appliesTo: ['Action::kms:GenerateDataKey*'],
-        },
       ],
-      true,
     );
-    NagSuppressions.addResourceSuppressions(this.function, [
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason: 'Failed runs go to the OnFailure destination queue, which records the error and the request.',
-      },
-      {
-        id: 'Serverless-LambdaTracing',
-        reason:
-          'X-Ray needs Resource "*" in the role and adds cost; Powertools logs and metrics follow each run.',
-      },
-    ]);
   }
 }
