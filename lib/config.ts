@@ -106,6 +106,13 @@ export interface TrailIndexOptions {
    */
   readonly notificationTopicArn?: string;
   /**
+   * With an existing trail: a role in the bucket owner's account that the indexer and the verifier
+   * assume to read the files, if the owner prefers granting its own role to a bucket-policy
+   * statement. The synth prints the role's trust and permissions policies.
+   * @default - read with the functions' own roles
+   */
+  readonly logReaderRoleArn?: string;
+  /**
    * Accounts whose log files are indexed, for an organization where only some matter.
    * @default - every account in the bucket
    */
@@ -144,6 +151,7 @@ const ATTACH_OPTIONS = [
   'existingLogKmsKeyArn',
   'notificationPath',
   'notificationTopicArn',
+  'logReaderRoleArn',
 ] as const satisfies readonly (keyof TrailIndexOptions)[];
 
 export const DEFAULT_TRAIL_NAME = 'trail-index';
@@ -175,6 +183,7 @@ export const CONTEXT_KEYS = [
   'existingLogKmsKeyArn',
   'notificationPath',
   'notificationTopicArn',
+  'logReaderRoleArn',
   'indexedAccounts',
 ] as const satisfies readonly (keyof TrailIndexOptions)[];
 
@@ -205,6 +214,7 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const KEY_PREFIX = /^[^/](?:.*[^/])?$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /** Resolved lifecycle days: every option filled in with its default. */
 export type LifecycleDays = { readonly [K in LifecycleOption]: number };
@@ -367,6 +377,9 @@ function attachProblems(options: TrailIndexOptions): string[] {
   } else if (options.notificationTopicArn !== undefined) {
     problems.push(`notificationTopicArn is for the cloudtrail-sns and s3-sns paths, not ${path}`);
   }
+  if (options.logReaderRoleArn !== undefined && !ROLE_ARN.test(options.logReaderRoleArn)) {
+    problems.push(`logReaderRoleArn must be an IAM role ARN (got "${options.logReaderRoleArn}")`);
+  }
   if (options.notificationTopicArn !== undefined && !TOPIC_ARN.test(options.notificationTopicArn)) {
     problems.push(`notificationTopicArn must be an SNS topic ARN (got "${options.notificationTopicArn}")`);
   }
@@ -444,6 +457,7 @@ export function optionsFromContext(read: ContextReader): TrailIndexOptions {
     existingLogKmsKeyArn: text('existingLogKmsKeyArn'),
     notificationPath: text('notificationPath') as NotificationPath | undefined,
     notificationTopicArn: text('notificationTopicArn'),
+    logReaderRoleArn: text('logReaderRoleArn'),
     indexedAccounts: list('indexedAccounts'),
   };
   problems.push(...validateOptions(options));

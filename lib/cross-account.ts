@@ -66,3 +66,57 @@ export function logArchiveStatements(
           ],
   };
 }
+
+/**
+ * The role a log-archive account's owner creates instead of bucket-policy statements: its trust
+ * policy lets this stack's functions assume it (IAM User Guide, "Creating a role to delegate
+ * permissions to an IAM user": Principal the other account's roles, sts:AssumeRole), and its
+ * permissions are the same reads as above, as an identity policy.
+ */
+export function readerRolePolicies(
+  where: {
+    readonly bucketName: string;
+    readonly keyPrefix?: string;
+    readonly kmsKeyArn?: string;
+    readonly partition?: string;
+  },
+  readers: ReaderRoles,
+): { trustPolicy: Record<string, unknown>; permissionsPolicy: Record<string, unknown> } {
+  const partition = where.partition ?? 'aws';
+  const bucketArn = `arn:${partition}:s3:::${where.bucketName}`;
+  const logs = logsRoot(where.keyPrefix);
+  return {
+    trustPolicy: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: readers.roleArns.length === 1 ? readers.roleArns[0] : [...readers.roleArns] },
+          Action: 'sts:AssumeRole',
+        },
+      ],
+    },
+    permissionsPolicy: {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn}/${logs}*` },
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: bucketArn,
+          Condition: { StringLike: { 's3:prefix': [`${logs}*`] } },
+        },
+        ...(where.kmsKeyArn === undefined
+          ? []
+          : [
+              {
+                Effect: 'Allow',
+                Action: 'kms:Decrypt',
+                Resource: where.kmsKeyArn,
+                Condition: { Null: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'false' } },
+              },
+            ]),
+      ],
+    },
+  };
+}

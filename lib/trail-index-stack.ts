@@ -15,7 +15,7 @@ import { IndexTable } from './constructs/index-table';
 import { IndexerFunction } from './constructs/indexer-function';
 import { IntegrityVerifier } from './constructs/integrity-verifier';
 import { LogDelivery } from './constructs/log-delivery';
-import { logArchiveStatements } from './cross-account';
+import { logArchiveStatements, readerRolePolicies } from './cross-account';
 import { Monitoring } from './constructs/monitoring';
 
 export interface TrailIndexStackProps extends StackProps, TrailIndexOptions {}
@@ -77,8 +77,10 @@ export class TrailIndexStack extends Stack {
     }
     this.index = new IndexTable(this, 'IndexTable');
     this.alerts = new Alerts(this, 'Alerts', { email: props.alertEmail });
+    const reader = props.logReaderRoleArn === undefined ? {} : { readerRoleArn: props.logReaderRoleArn };
     this.indexer = new IndexerFunction(this, 'Indexer', {
       ...roleName('indexer'),
+      ...reader,
       ...(this.audit === undefined ? {} : { deliveryTopic: this.audit.deliveryTopic }),
       logBucket: this.logBucket,
       logKeyPrefix: keyPrefix,
@@ -105,6 +107,7 @@ export class TrailIndexStack extends Stack {
     }
     this.verifier = new IntegrityVerifier(this, 'Verifier', {
       ...roleName('verifier'),
+      ...reader,
       logBucket: this.logBucket,
       logKeyPrefix: keyPrefix,
       ...(this.logKey === undefined ? {} : { logKey: this.logKey }),
@@ -117,21 +120,28 @@ export class TrailIndexStack extends Stack {
         namedRoles
           ? `arn:${partitionOf(this.region)}:iam::${this.account}:role/${this.stackName}-${role}-${this.region}`
           : `<the ${role === 'indexer' ? 'IndexerRoleArn' : 'VerifierRoleArn'} output: synthesize with the account and region known to print it here>`;
-      const statements = logArchiveStatements(
-        {
-          bucketName: attach,
-          keyPrefix,
-          ...(props.existingLogKmsKeyArn === undefined ? {} : { kmsKeyArn: props.existingLogKmsKeyArn }),
-        },
-        { roleArns: [arn('indexer'), arn('verifier')] },
-      );
-      Annotations.of(this).addInfo(
-        `The owner of ${attach} (account ${props.existingLogBucketAccount}) adds to its bucket policy:\n${JSON.stringify(statements.bucketPolicy, null, 2)}` +
-          (statements.keyPolicy.length === 0
-            ? ''
-            : `\nand to the key policy of ${props.existingLogKmsKeyArn ?? ''}:\n${JSON.stringify(statements.keyPolicy, null, 2)}`),
-      );
+      const where = {
+        bucketName: attach,
+        keyPrefix,
+        ...(props.existingLogKmsKeyArn === undefined ? {} : { kmsKeyArn: props.existingLogKmsKeyArn }),
+      };
+      const roleArns = [arn('indexer'), arn('verifier')];
+      if (props.logReaderRoleArn === undefined) {
+        const statements = logArchiveStatements(where, { roleArns });
+        Annotations.of(this).addInfo(
+          `The owner of ${attach} (account ${props.existingLogBucketAccount}) adds to its bucket policy:\n${JSON.stringify(statements.bucketPolicy, null, 2)}` +
+            (statements.keyPolicy.length === 0
+              ? ''
+              : `\nand to the key policy of ${props.existingLogKmsKeyArn ?? ''}:\n${JSON.stringify(statements.keyPolicy, null, 2)}`),
+        );
+      } else {
+        const policies = readerRolePolicies(where, { roleArns });
+        Annotations.of(this).addInfo(
+          `The owner of ${attach} (account ${props.existingLogBucketAccount}) gives the role ${props.logReaderRoleArn} this trust policy:\n${JSON.stringify(policies.trustPolicy, null, 2)}\nand these permissions:\n${JSON.stringify(policies.permissionsPolicy, null, 2)}`,
+        );
+      }
     }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       indexer: this.indexer.function,
       verifier: this.verifier.function,

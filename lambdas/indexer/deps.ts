@@ -12,12 +12,17 @@ import { ConfigError } from './errors';
 import { createIndexWriter } from './index-writer';
 import type { IndexerDeps } from './process-log-file';
 import { createS3LogReader } from './s3-log-reader';
+import { readerClientConfig } from '../shared/reader-credentials';
 import { createIntegrityStore } from '../verifier/integrity-store';
 
 let clients: { s3: S3Client; sns: SNSClient; dynamodb: DynamoDBClient } | undefined;
 
 function sharedClients() {
-  clients ??= { s3: new S3Client({}), sns: new SNSClient({}), dynamodb: new DynamoDBClient({}) };
+  clients ??= {
+    s3: new S3Client(readerClientConfig('trail-index-indexer')),
+    sns: new SNSClient({}),
+    dynamodb: new DynamoDBClient({}),
+  };
   return clients;
 }
 

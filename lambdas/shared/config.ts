@@ -17,6 +17,11 @@ export const ENV = {
   logBucket: 'LOG_BUCKET',
   /** The trail's key prefix (before `AWSLogs/`); absent or empty for none. */
   logKeyPrefix: 'LOG_KEY_PREFIX',
+  /**
+   * A role in the bucket owner's account to read the log files as (an existing trail's log-archive
+   * account); absent: read with the function's own role.
+   */
+  logReaderRoleArn: 'LOG_READER_ROLE_ARN',
   /** The verifier: how many hours before its first run a chain it has never seen starts. */
   verifyFirstRunHours: 'VERIFY_FIRST_RUN_HOURS',
 } as const;

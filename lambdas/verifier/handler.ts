@@ -15,6 +15,7 @@ import { normaliseKeyPrefix } from '../indexer/log-source';
 import { count, logger, metrics } from '../indexer/observability';
 import { cloudTrailKeySource, s3DigestStore, s3LogFileHasher } from './aws-adapters';
 import { createIntegrityStore } from './integrity-store';
+import { readerClientConfig } from '../shared/reader-credentials';
 import { sweep, type SweepReport } from './sweep';
 
 /** Time kept back from the invocation's end to save the chains' positions and publish metrics. */
@@ -22,7 +23,7 @@ const DEADLINE_MARGIN_MS = 60_000;
 /** Where chains never seen before start, by default: a day before the first run. */
 const DEFAULT_FIRST_RUN_HOURS = 24;
 
-const s3 = new S3Client({});
+const s3 = new S3Client(readerClientConfig('trail-index-verifier'));
 const dynamodb = new DynamoDBClient({});
 const sns = new SNSClient({});
 const cloudtrail = new Map<string, CloudTrailClient>();

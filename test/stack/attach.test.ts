@@ -222,3 +222,26 @@ describe('the printed statements, with the account and region known', () => {
     });
   });
 });
+
+describe('a reader role in the log-archive account, instead of bucket-policy statements', () => {
+  it('lets both functions assume it, tells them to, and prints its trust and permissions policies', () => {
+    const role = 'arn:aws:iam::999999999999:role/trail-index-reader';
+    const { stack, template } = synth({ ...base, notificationPath: 'eventbridge', logReaderRoleArn: role });
+    for (const fn of ['Indexer', 'Verifier'] as const) {
+      expect(roleStatements(template, fn)).toContainEqual(
+        expect.objectContaining({ Action: 'sts:AssumeRole', Resource: role }),
+      );
+    }
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (f) =>
+        (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties
+          .Environment?.Variables ?? {},
+    );
+    expect(functions.filter((env) => env.LOG_READER_ROLE_ARN === role)).toHaveLength(2);
+    const info = Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('gives the role'));
+    const data: unknown = info[0]?.entry.data;
+    const text = typeof data === 'string' ? data : '';
+    expect(text).toContain('"Action": "sts:AssumeRole"');
+    expect(text).toContain(`"Resource": "${objects}"`);
+  });
+});

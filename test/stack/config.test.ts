@@ -244,6 +244,7 @@ describe('option validation', () => {
       'indexRetentionDays',
       'indexedAccounts',
       'indexedSources',
+      'logReaderRoleArn',
       'managementAccountId',
       'noncurrentVersionExpirationDays',
       'notificationPath',
