@@ -75,6 +75,45 @@ describe('cdk synth', () => {
     expect(existsSync(`${bundle}.map`)).toBe(true);
   }, 180_000);
 
+  it('synthesizes attached to an existing trail too, offline, with no trail or bucket in the template', () => {
+    // Prepare
+    const outDir = path.join(workDir, 'cdk.out.attach');
+    const networkLog = path.join(workDir, 'network.attach.log');
+    const env = offlineEnv({
+      NODE_OPTIONS: `--import ${pathToFileURL(path.join(__dirname, 'no-network.mjs')).href}`,
+      TRAIL_INDEX_NETWORK_LOG: networkLog,
+    });
+    const context = [
+      'existingLogBucket=aws-controltower-logs-999999999999-us-east-1',
+      'existingLogBucketAccount=999999999999',
+      'existingLogKeyPrefix=o-abcd123456',
+      'notificationPath=s3-sqs',
+      'indexedAccounts=111122223333,444455556666',
+    ].flatMap((pair) => ['-c', pair]);
+
+    // Act
+    const result = spawnSync('npx', ['cdk', 'synth', '-q', '--output', outDir, ...context], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+
+    // Assess
+    expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({
+      status: 0,
+      stderr: '',
+    });
+    expect(existsSync(networkLog) ? readFileSync(networkLog, 'utf8') : '').toBe('');
+    const template = JSON.parse(
+      readFileSync(path.join(outDir, `${DEFAULT_STACK_NAME}.template.json`), 'utf8'),
+    ) as { Resources: Record<string, { Type: string }> };
+    const types = Object.values(template.Resources).map((r) => r.Type);
+    expect(types).not.toContain('AWS::CloudTrail::Trail');
+    expect(types).not.toContain('AWS::S3::Bucket');
+    expect(types).toContain('AWS::Lambda::EventSourceMapping');
+  }, 180_000);
+
   it('stops with one message naming every bad context option', () => {
     // Prepare: the app itself, as the CLI runs it, with context the way the CLI passes it.
     const env = offlineEnv({
