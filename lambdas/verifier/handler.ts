@@ -82,6 +82,7 @@ export async function handler(_event: unknown, context?: Context): Promise<Sweep
     else logger.info('Digests verified', counts);
     return report;
   } finally {
-    metrics.publishStoredMetrics();
+    // An hour with no new digest is normal: nothing to publish is no warning.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }
