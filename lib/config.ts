@@ -178,12 +178,7 @@ export const CONTEXT_KEYS = [
   'indexRetentionDays',
   ...(Object.keys(DEFAULT_LIFECYCLE) as LifecycleOption[]),
   'existingLogBucket',
-  'existingLogBucketAccount',
-  'existingLogKeyPrefix',
-  'existingLogKmsKeyArn',
-  'notificationPath',
-  'notificationTopicArn',
-  'logReaderRoleArn',
+  ...ATTACH_OPTIONS,
   'indexedAccounts',
 ] as const satisfies readonly (keyof TrailIndexOptions)[];
 

@@ -16,54 +16,54 @@ export interface LogArchiveStatements {
   readonly keyPolicy: readonly Record<string, unknown>[];
 }
 
-export function logArchiveStatements(
-  where: {
-    readonly bucketName: string;
-    readonly keyPrefix?: string;
-    readonly kmsKeyArn?: string;
-    readonly partition?: string;
-  },
-  readers: ReaderRoles,
-): LogArchiveStatements {
-  const partition = where.partition ?? 'aws';
-  const bucketArn = `arn:${partition}:s3:::${where.bucketName}`;
+/** Where the existing trail's files are. */
+export interface LogArchiveLocation {
+  readonly bucketName: string;
+  readonly keyPrefix?: string;
+  readonly kmsKeyArn?: string;
+  readonly partition?: string;
+}
+
+/** The reads the functions need, as statements without a principal: get, list, decrypt. */
+function reads(where: LogArchiveLocation) {
+  const bucketArn = `arn:${where.partition ?? 'aws'}:s3:::${where.bucketName}`;
   const logs = logsRoot(where.keyPrefix);
-  const principal = { AWS: readers.roleArns.length === 1 ? readers.roleArns[0] : [...readers.roleArns] };
+  return {
+    get: { Action: 's3:GetObject', Resource: `${bucketArn}/${logs}*` },
+    list: {
+      Action: 's3:ListBucket',
+      Resource: bucketArn,
+      Condition: { StringLike: { 's3:prefix': [`${logs}*`] } },
+    },
+    // Only CloudTrail's files: they carry its encryption context.
+    decrypt: (resource: string) => ({
+      Action: 'kms:Decrypt',
+      Resource: resource,
+      Condition: { Null: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'false' } },
+    }),
+  };
+}
+
+function principalOf(readers: ReaderRoles) {
+  return { AWS: readers.roleArns.length === 1 ? readers.roleArns[0] : [...readers.roleArns] };
+}
+
+export function logArchiveStatements(where: LogArchiveLocation, readers: ReaderRoles): LogArchiveStatements {
+  const { get, list, decrypt } = reads(where);
+  const allow = { Effect: 'Allow', Principal: principalOf(readers) };
   return {
     // S3 User Guide, "Bucket owner granting cross-account bucket permissions": the other account's
     // principals, GetObject on the objects and ListBucket on the bucket (limited by s3:prefix).
     bucketPolicy: [
-      {
-        Sid: 'TrailIndexReadLogFiles',
-        Effect: 'Allow',
-        Principal: principal,
-        Action: 's3:GetObject',
-        Resource: `${bucketArn}/${logs}*`,
-      },
-      {
-        Sid: 'TrailIndexListLogFiles',
-        Effect: 'Allow',
-        Principal: principal,
-        Action: 's3:ListBucket',
-        Resource: bucketArn,
-        Condition: { StringLike: { 's3:prefix': [`${logs}*`] } },
-      },
+      { Sid: 'TrailIndexReadLogFiles', ...allow, ...get },
+      { Sid: 'TrailIndexListLogFiles', ...allow, ...list },
     ],
     // CloudTrail User Guide, "Granting decrypt permissions for trails" (users in other accounts):
     // kms:Decrypt for the principals, only for CloudTrail's files (their encryption context).
     keyPolicy:
       where.kmsKeyArn === undefined
         ? []
-        : [
-            {
-              Sid: 'TrailIndexDecryptCloudTrailFiles',
-              Effect: 'Allow',
-              Principal: principal,
-              Action: 'kms:Decrypt',
-              Resource: '*',
-              Condition: { Null: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'false' } },
-            },
-          ],
+        : [{ Sid: 'TrailIndexDecryptCloudTrailFiles', ...allow, ...decrypt('*') }],
   };
 }
 
@@ -74,48 +74,21 @@ export function logArchiveStatements(
  * permissions are the same reads as above, as an identity policy.
  */
 export function readerRolePolicies(
-  where: {
-    readonly bucketName: string;
-    readonly keyPrefix?: string;
-    readonly kmsKeyArn?: string;
-    readonly partition?: string;
-  },
+  where: LogArchiveLocation,
   readers: ReaderRoles,
 ): { trustPolicy: Record<string, unknown>; permissionsPolicy: Record<string, unknown> } {
-  const partition = where.partition ?? 'aws';
-  const bucketArn = `arn:${partition}:s3:::${where.bucketName}`;
-  const logs = logsRoot(where.keyPrefix);
+  const { get, list, decrypt } = reads(where);
   return {
     trustPolicy: {
       Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { AWS: readers.roleArns.length === 1 ? readers.roleArns[0] : [...readers.roleArns] },
-          Action: 'sts:AssumeRole',
-        },
-      ],
+      Statement: [{ Effect: 'Allow', Principal: principalOf(readers), Action: 'sts:AssumeRole' }],
     },
     permissionsPolicy: {
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucketArn}/${logs}*` },
-        {
-          Effect: 'Allow',
-          Action: 's3:ListBucket',
-          Resource: bucketArn,
-          Condition: { StringLike: { 's3:prefix': [`${logs}*`] } },
-        },
-        ...(where.kmsKeyArn === undefined
-          ? []
-          : [
-              {
-                Effect: 'Allow',
-                Action: 'kms:Decrypt',
-                Resource: where.kmsKeyArn,
-                Condition: { Null: { 'kms:EncryptionContext:aws:cloudtrail:arn': 'false' } },
-              },
-            ]),
+        { Effect: 'Allow', ...get },
+        { Effect: 'Allow', ...list },
+        ...(where.kmsKeyArn === undefined ? [] : [{ Effect: 'Allow', ...decrypt(where.kmsKeyArn) }]),
       ],
     },
   };

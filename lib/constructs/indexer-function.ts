@@ -209,14 +209,7 @@ export class IndexerFunction extends Construct {
     // Least privilege, written out because the grants are broader than the indexer needs:
     // bucket.grantRead adds s3:GetBucket* and s3:List*, table grants add the indexes' ARNs.
     // Without s3:ListBucket, S3 answers a missing key with AccessDenied rather than NoSuchKey.
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [props.logBucket.arnForObjects(`${logsRoot(props.logKeyPrefix)}*`)],
-      }),
-    );
-    props.logKey?.grantDecrypt(this.role);
-    assumeReaderRole(this.role, props.readerRoleArn);
+    grantLogReads(this.role, props);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         // What the indexer calls: BatchWriteItem for events; Get/Put/Update/DeleteItem, with
@@ -293,10 +286,29 @@ export function acknowledgeReaderFindings(
   ]);
 }
 
-/** Lets a function's role assume the bucket owner's reader role, when there is one. */
-export function assumeReaderRole(role: iam.Role, readerRoleArn: string | undefined): void {
-  if (readerRoleArn === undefined) return;
+/**
+ * What a function that reads the trail's files may do with them: get `[prefix/]AWSLogs/*` of the
+ * bucket, decrypt with the trail's key, and assume the bucket owner's reader role if there is one.
+ */
+export function grantLogReads(
+  role: iam.Role,
+  source: {
+    readonly logBucket: s3.IBucket;
+    readonly logKeyPrefix?: string;
+    readonly logKey?: kms.IKey;
+    readonly readerRoleArn?: string;
+  },
+): void {
   role.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [readerRoleArn] }),
+    new iam.PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [source.logBucket.arnForObjects(`${logsRoot(source.logKeyPrefix)}*`)],
+    }),
   );
+  source.logKey?.grantDecrypt(role);
+  if (source.readerRoleArn !== undefined) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [source.readerRoleArn] }),
+    );
+  }
 }

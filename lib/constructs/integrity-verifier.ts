@@ -14,7 +14,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue';
-import { acknowledgeReaderFindings, assumeReaderRole, BUNDLING, logsRoot } from './indexer-function';
+import { acknowledgeReaderFindings, BUNDLING, grantLogReads, logsRoot } from './indexer-function';
 import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
 
 /**
@@ -128,14 +128,7 @@ export class IntegrityVerifier extends Construct {
         conditions: { StringLike: { 's3:prefix': [`${logsRoot(props.logKeyPrefix)}*`] } },
       }),
     );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [props.logBucket.arnForObjects(`${logsRoot(props.logKeyPrefix)}*`)],
-      }),
-    );
-    props.logKey?.grantDecrypt(this.role);
-    assumeReaderRole(this.role, props.readerRoleArn);
+    grantLogReads(this.role, props);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         // ListPublicKeys has no resource type: the Service Authorization Reference for AWS

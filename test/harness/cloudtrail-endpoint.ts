@@ -4,7 +4,7 @@
  * that the SDK client and the AWS CLI reach it through their standard endpoint settings.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server';
 
 export interface CloudTrailEndpoint {
   readonly url: string;
@@ -57,11 +57,5 @@ export async function startCloudTrailEndpoint(
       response.end(JSON.stringify(body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...(await listenLocally(server)), calls };
 }

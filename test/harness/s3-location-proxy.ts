@@ -4,7 +4,7 @@
  * does for a us-east-1 bucket (an empty LocationConstraint) and passes every other request through.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server';
 
 export async function startS3LocationProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
   const upstream = new URL(target);
@@ -36,10 +36,5 @@ export async function startS3LocationProxy(target: string): Promise<{ url: strin
     });
     req.pipe(forward);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...(await listenLocally(server)) };
 }

@@ -4,7 +4,7 @@
  * `fromTemporaryCredentials` provider reaches it through `AWS_ENDPOINT_URL_STS`.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocally } from './local-server';
 
 export async function startStsEndpoint(): Promise<{
   url: string;
@@ -37,11 +37,5 @@ export async function startStsEndpoint(): Promise<{
 </AssumeRoleResponse>`);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...(await listenLocally(server)), calls };
 }

@@ -30,6 +30,29 @@ function offlineEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 let workDir: string;
 
+/** `cdk synth` through the CDK CLI as a user runs it, offline, every network attempt recorded. */
+function synthOffline(name: string, args: readonly string[] = []) {
+  const outDir = path.join(workDir, `cdk.out.${name}`);
+  const networkLog = path.join(workDir, `network.${name}.log`);
+  const env = offlineEnv({
+    NODE_OPTIONS: `--import ${pathToFileURL(path.join(__dirname, 'no-network.mjs')).href}`,
+    TRAIL_INDEX_NETWORK_LOG: networkLog,
+  });
+  const result = spawnSync('npx', ['cdk', 'synth', '-q', '--output', outDir, ...args], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 170_000,
+  });
+  return {
+    outcome: { status: result.status, stderr: result.status === 0 ? '' : result.stderr },
+    network: existsSync(networkLog) ? readFileSync(networkLog, 'utf8') : '',
+    template: (): unknown =>
+      JSON.parse(readFileSync(path.join(outDir, `${DEFAULT_STACK_NAME}.template.json`), 'utf8')),
+    outDir,
+  };
+}
+
 beforeAll(() => {
   workDir = mkdtempSync(path.join(tmpdir(), 'trail-index-synth-'));
 });
@@ -40,49 +63,25 @@ afterAll(() => {
 
 describe('cdk synth', () => {
   it('synthesizes and bundles offline, with no credentials and no network attempt', () => {
-    // Prepare
-    const outDir = path.join(workDir, 'cdk.out');
-    const networkLog = path.join(workDir, 'network.log');
-    const env = offlineEnv({
-      NODE_OPTIONS: `--import ${pathToFileURL(path.join(__dirname, 'no-network.mjs')).href}`,
-      TRAIL_INDEX_NETWORK_LOG: networkLog,
-    });
-
     // Act
-    const result = spawnSync('npx', ['cdk', 'synth', '-q', '--output', outDir], {
-      cwd: ROOT,
-      env,
-      encoding: 'utf8',
-      timeout: 170_000,
-    });
+    const synth = synthOffline('created');
 
     // Assess
-    expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({
-      status: 0,
-      stderr: '',
-    });
-    expect(existsSync(networkLog) ? readFileSync(networkLog, 'utf8') : '').toBe('');
-    const template = JSON.parse(
-      readFileSync(path.join(outDir, `${DEFAULT_STACK_NAME}.template.json`), 'utf8'),
-    ) as {
+    expect(synth.outcome).toEqual({ status: 0, stderr: '' });
+    expect(synth.network).toBe('');
+    const template = synth.template() as {
       Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string } } }>;
     };
     const indexer = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function');
     const assetHash = indexer?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
     expect(assetHash).toMatch(/^[0-9a-f]{64}$/);
-    const bundle = path.join(outDir, `asset.${assetHash}`, 'index.js');
+    const bundle = path.join(synth.outDir, `asset.${assetHash}`, 'index.js');
     expect(statSync(bundle).size).toBeGreaterThan(0);
     expect(existsSync(`${bundle}.map`)).toBe(true);
   }, 180_000);
 
   it('synthesizes attached to an existing trail too, offline, with no trail or bucket in the template', () => {
     // Prepare
-    const outDir = path.join(workDir, 'cdk.out.attach');
-    const networkLog = path.join(workDir, 'network.attach.log');
-    const env = offlineEnv({
-      NODE_OPTIONS: `--import ${pathToFileURL(path.join(__dirname, 'no-network.mjs')).href}`,
-      TRAIL_INDEX_NETWORK_LOG: networkLog,
-    });
     const context = [
       'existingLogBucket=aws-controltower-logs-999999999999-us-east-1',
       'existingLogBucketAccount=999999999999',
@@ -92,22 +91,12 @@ describe('cdk synth', () => {
     ].flatMap((pair) => ['-c', pair]);
 
     // Act
-    const result = spawnSync('npx', ['cdk', 'synth', '-q', '--output', outDir, ...context], {
-      cwd: ROOT,
-      env,
-      encoding: 'utf8',
-      timeout: 170_000,
-    });
+    const synth = synthOffline('attached', context);
 
     // Assess
-    expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({
-      status: 0,
-      stderr: '',
-    });
-    expect(existsSync(networkLog) ? readFileSync(networkLog, 'utf8') : '').toBe('');
-    const template = JSON.parse(
-      readFileSync(path.join(outDir, `${DEFAULT_STACK_NAME}.template.json`), 'utf8'),
-    ) as { Resources: Record<string, { Type: string }> };
+    expect(synth.outcome).toEqual({ status: 0, stderr: '' });
+    expect(synth.network).toBe('');
+    const template = synth.template() as { Resources: Record<string, { Type: string }> };
     const types = Object.values(template.Resources).map((r) => r.Type);
     expect(types).not.toContain('AWS::CloudTrail::Trail');
     expect(types).not.toContain('AWS::S3::Bucket');
