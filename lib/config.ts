@@ -3,6 +3,8 @@
  * typed stack props, and the validation that rejects contradictory values before anything is
  * synthesized. Pure functions, so every rule is unit-tested without building a stack.
  */
+import { readFileSync } from 'node:fs';
+import { type AlertRuleConfig, validateRuleConfig } from '../lambdas/shared/alert-rules';
 import { DEFAULT_INDEXED_SOURCES } from '../lambdas/shared/config';
 
 /** Options a user sets with `cdk deploy -c name=value` (or in `cdk.json`). */
@@ -117,6 +119,26 @@ export interface TrailIndexOptions {
    * @default - every account in the bucket
    */
   readonly indexedAccounts?: readonly string[];
+  /**
+   * With an existing trail: its ARN. The trail rules (StopLogging, DeleteTrail, UpdateTrail,
+   * PutEventSelectors) are scoped to it, and the trail monitor checks its status (the trail must
+   * be in the deploying account: GetTrailStatus is answered by the trail's owner).
+   * @default - the trail rules and the trail monitor are off
+   */
+  readonly existingTrailArn?: string;
+  /**
+   * Regions whose API calls reach the fast path (EventBridge): each region other than the stack's
+   * gets a small forwarding stack (`cdk deploy --all` deploys them).
+   * @default - the stack's region only
+   */
+  readonly alertRegions?: readonly string[];
+  /**
+   * Changes to the alert rules: `{ "disabled": [ids], "overrides": { id: { severity, scope,
+   * threshold, windowMinutes } }, "rules": [new rules] }` (see the README), or read from the JSON
+   * file that `alertRulesFile` names. Validated at synth.
+   * @default - the default rules
+   */
+  readonly alertRules?: AlertRuleConfig;
 }
 
 /**
@@ -152,6 +174,7 @@ const ATTACH_OPTIONS = [
   'notificationPath',
   'notificationTopicArn',
   'logReaderRoleArn',
+  'existingTrailArn',
 ] as const satisfies readonly (keyof TrailIndexOptions)[];
 
 export const DEFAULT_TRAIL_NAME = 'trail-index';
@@ -180,9 +203,20 @@ export const CONTEXT_KEYS = [
   'existingLogBucket',
   ...ATTACH_OPTIONS,
   'indexedAccounts',
-] as const satisfies readonly (keyof TrailIndexOptions)[];
+  'alertRegions',
+  'alertRules',
+  'alertRulesFile',
+] as const satisfies readonly (keyof TrailIndexOptions | 'alertRulesFile')[];
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/**
+ * The most the user's rule changes may take as JSON. They travel in the functions' environment,
+ * and Lambda allows 4 KB for all of a function's variables together ("Lambda quotas",
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): the rest of the
+ * environment (names, ARNs, the own-resources JSON) takes under 2 KB.
+ */
+export const ALERT_RULES_MAX_BYTES = 2048;
 
 /** Thrown when options are invalid; the message lists every bad option, one per line. */
 export class InvalidConfigurationError extends Error {
@@ -210,6 +244,8 @@ const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/;
 const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 const KEY_PREFIX = /^[^/](?:.*[^/])?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const TRAIL_ARN = /^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail\/[A-Za-z0-9._-]{3,128}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 
 /** Resolved lifecycle days: every option filled in with its default. */
 export type LifecycleDays = { readonly [K in LifecycleOption]: number };
@@ -281,6 +317,21 @@ export function validateOptions(options: TrailIndexOptions): string[] {
   }
 
   problems.push(...attachProblems(options));
+  if (options.alertRegions !== undefined) {
+    const bad = options.alertRegions.filter((region) => !REGION.test(region));
+    if (bad.length > 0)
+      problems.push(
+        `alertRegions must be region names like eu-west-1 (bad: ${bad.map((r) => `"${r}"`).join(', ')})`,
+      );
+  }
+  if (options.alertRules !== undefined) {
+    problems.push(...validateRuleConfig(options.alertRules));
+    const bytes = Buffer.byteLength(JSON.stringify(options.alertRules));
+    if (bytes > ALERT_RULES_MAX_BYTES)
+      problems.push(
+        `alertRules takes ${bytes} bytes as JSON; at most ${ALERT_RULES_MAX_BYTES} fit in the functions' environment (Lambda's 4 KB): shorten descriptions or split fewer rules`,
+      );
+  }
 
   const days = resolveLifecycle(options);
   const badDays = new Set<LifecycleOption>();
@@ -375,6 +426,11 @@ function attachProblems(options: TrailIndexOptions): string[] {
   if (options.logReaderRoleArn !== undefined && !ROLE_ARN.test(options.logReaderRoleArn)) {
     problems.push(`logReaderRoleArn must be an IAM role ARN (got "${options.logReaderRoleArn}")`);
   }
+  if (options.existingTrailArn !== undefined && !TRAIL_ARN.test(options.existingTrailArn)) {
+    problems.push(
+      `existingTrailArn must be a trail ARN like arn:aws:cloudtrail:us-east-1:111122223333:trail/name (got "${options.existingTrailArn}")`,
+    );
+  }
   if (options.notificationTopicArn !== undefined && !TOPIC_ARN.test(options.notificationTopicArn)) {
     problems.push(`notificationTopicArn must be an SNS topic ARN (got "${options.notificationTopicArn}")`);
   }
@@ -433,6 +489,37 @@ export function optionsFromContext(read: ContextReader): TrailIndexOptions {
     return days('indexRetentionDays');
   };
 
+  const ruleConfig = (): AlertRuleConfig | undefined => {
+    // An object from cdk.json, JSON text from -c, or a file.
+    const value = read('alertRules');
+    const file = text('alertRulesFile');
+    if (value !== undefined && value !== null && value !== '' && file !== undefined) {
+      problems.push('alertRules and alertRulesFile are two ways to say the same: give one');
+      return undefined;
+    }
+    let json: unknown = value;
+    let where = 'alertRules';
+    if (file !== undefined) {
+      where = `alertRulesFile ${file}`;
+      try {
+        json = readFileSync(file, 'utf8');
+      } catch (err) {
+        problems.push(`${where} cannot be read: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
+    if (json === undefined || json === null || json === '') return undefined;
+    if (typeof json === 'string') {
+      try {
+        json = JSON.parse(json);
+      } catch (err) {
+        problems.push(`${where} is not JSON: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
+    return json as AlertRuleConfig;
+  };
+
   const options: TrailIndexOptions = {
     alertEmail: text('alertEmail'),
     trailName: text('trailName'),
@@ -454,6 +541,9 @@ export function optionsFromContext(read: ContextReader): TrailIndexOptions {
     notificationTopicArn: text('notificationTopicArn'),
     logReaderRoleArn: text('logReaderRoleArn'),
     indexedAccounts: list('indexedAccounts'),
+    existingTrailArn: text('existingTrailArn'),
+    alertRegions: list('alertRegions'),
+    alertRules: ruleConfig(),
   };
   problems.push(...validateOptions(options));
   if (problems.length > 0) throw new InvalidConfigurationError(problems);
@@ -463,4 +553,19 @@ export function optionsFromContext(read: ContextReader): TrailIndexOptions {
 /** The indexed sources with the default applied, deduplicated, in the given order. */
 export function resolveIndexedSources(options: TrailIndexOptions): readonly string[] {
   return [...new Set(options.indexedSources ?? DEFAULT_INDEXED_SOURCES)];
+}
+
+/**
+ * The alert regions other than the stack's own, each of which gets a forwarding stack. Needs the
+ * stack's region (from the credentials or AWS_REGION, as `cdk deploy` sets CDK_DEFAULT_REGION).
+ */
+export function forwardingRegions(options: TrailIndexOptions, homeRegion: string | undefined): string[] {
+  const regions = [...new Set(options.alertRegions ?? [])];
+  if (homeRegion === undefined) {
+    if (regions.length === 0) return [];
+    throw new InvalidConfigurationError([
+      'alertRegions needs the stack\'s own region to forward to: deploy with credentials that have a region, or set AWS_REGION',
+    ]);
+  }
+  return regions.filter((region) => region !== homeRegion);
 }

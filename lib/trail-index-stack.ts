@@ -1,4 +1,6 @@
 import { Annotations, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { isActive, type OwnResources, resolveRules } from '../lambdas/shared/alert-rules';
+import { ENV } from '../lambdas/shared/config';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -10,6 +12,8 @@ import {
   type TrailIndexOptions,
 } from './config';
 import { Alerts } from './constructs/alerts';
+import { FastAlerts } from './constructs/fast-alerts';
+import { TrailMonitor } from './constructs/trail-monitor';
 import { AuditTrail } from './constructs/audit-trail';
 import { IndexTable } from './constructs/index-table';
 import { IndexerFunction } from './constructs/indexer-function';
@@ -37,6 +41,10 @@ export class TrailIndexStack extends Stack {
   public readonly alerts: Alerts;
   public readonly indexer: IndexerFunction;
   public readonly verifier: IntegrityVerifier;
+  /** Alerts in seconds, from EventBridge. */
+  public readonly fastAlerts: FastAlerts;
+  /** GetTrailStatus checks; absent with an existing trail whose ARN was not given. */
+  public readonly trailMonitor?: TrailMonitor;
   public readonly monitoring: Monitoring;
 
   public constructor(scope: Construct, id: string, props: TrailIndexStackProps = {}) {
@@ -77,6 +85,34 @@ export class TrailIndexStack extends Stack {
     }
     this.index = new IndexTable(this, 'IndexTable');
     this.alerts = new Alerts(this, 'Alerts', { email: props.alertEmail });
+
+    // The alert rules, scoped to this deployment's own trail, bucket, key and pipeline.
+    const rules = resolveRules(props.alertRules);
+    const trailArn = this.audit?.trailArn ?? props.existingTrailArn;
+    const own: OwnResources = {
+      ...(trailArn === undefined ? {} : { trail: trailArn }),
+      bucket: this.logBucket.bucketName,
+      ...(this.logKey === undefined ? {} : { key: this.logKey.keyArn }),
+      ...(this.audit !== undefined
+        ? { topic: this.audit.deliveryTopic.topicArn }
+        : props.notificationTopicArn === undefined
+          ? {}
+          : { topic: props.notificationTopicArn }),
+      table: this.index.table.tableName,
+      namePrefix: `${this.stackName}-`,
+      ...(this.audit === undefined ? {} : { retentionDays: resolveLifecycle(props).expirationDays }),
+    };
+    const inactive = rules.filter((rule) => !isActive(rule, own)).map((rule) => rule.id);
+    if (inactive.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'trail-index:inactive-rules',
+        `These alert rules are off: this deployment does not know the resource they watch (set existingTrailArn, existingLogKmsKeyArn, or give the rule "scope": "any" in alertRules): ${inactive.join(', ')}`,
+      );
+    }
+    const alertEnvironment = {
+      [ENV.alertRules]: props.alertRules === undefined ? '' : JSON.stringify(props.alertRules),
+      [ENV.ownResources]: this.toJsonString(own),
+    };
     const reader = props.logReaderRoleArn === undefined ? {} : { readerRoleArn: props.logReaderRoleArn };
     this.indexer = new IndexerFunction(this, 'Indexer', {
       ...roleName('indexer'),
@@ -90,6 +126,7 @@ export class TrailIndexStack extends Stack {
       indexedSources,
       retentionDays: props.indexRetentionDays,
       ...(props.indexedAccounts === undefined ? {} : { indexedAccounts: props.indexedAccounts }),
+      alertEnvironment,
     });
     if (attach !== undefined && props.notificationPath !== undefined) {
       this.delivery = new LogDelivery(this, 'Delivery', {
@@ -114,6 +151,20 @@ export class TrailIndexStack extends Stack {
       table: this.index.table,
       alertTopic: this.alerts.topic,
     });
+    this.fastAlerts = new FastAlerts(this, 'FastAlerts', {
+      table: this.index.table,
+      alertTopic: this.alerts.topic,
+      rules,
+      alertEnvironment,
+      ...(props.indexRetentionDays === undefined ? {} : { retentionDays: props.indexRetentionDays }),
+    });
+    if (trailArn !== undefined) {
+      this.trailMonitor = new TrailMonitor(this, 'TrailMonitor', {
+        trailArn,
+        table: this.index.table,
+        alertTopic: this.alerts.topic,
+      });
+    }
     if (attach !== undefined && props.existingLogBucketAccount !== undefined) {
       // A bucket in another account: print what its owner adds, with the roles' ARNs.
       const arn = (role: string) =>
@@ -145,7 +196,27 @@ export class TrailIndexStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       indexer: this.indexer.function,
       verifier: this.verifier.function,
+      functions: [
+        { id: 'FastAlerts', label: 'fast-path alerter', fn: this.fastAlerts.function },
+        ...(this.trailMonitor === undefined
+          ? []
+          : [{ id: 'TrailMonitor', label: 'trail monitor', fn: this.trailMonitor.function }]),
+      ],
       deadLetterQueues: [
+        {
+          id: 'FastAlertsFailureQueue',
+          label: "fast-path alerter's failure queue",
+          queue: this.fastAlerts.failureQueue,
+        },
+        ...(this.trailMonitor === undefined
+          ? []
+          : [
+              {
+                id: 'TrailMonitorFailureQueue',
+                label: "trail monitor's failure queue",
+                queue: this.trailMonitor.failureQueue,
+              },
+            ]),
         {
           id: 'SubscriptionDeadLetterQueue',
           label: 'subscription dead-letter queue',

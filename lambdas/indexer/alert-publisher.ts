@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { keys, PARTITION_KEY, TTL_ATTRIBUTE } from '../shared/schema';
-import type { AlertMessage } from './alert-rules';
+import { type AlertMessage, snsMessage } from '../shared/alert-message';
 import { AlertPublishError } from './errors';
 import { documentClient } from './index-writer';
 
@@ -88,7 +88,7 @@ export function createAlertPublisher(options: AlertPublisherOptions): AlertPubli
           new PublishCommand({
             TopicArn: options.topicArn,
             Subject: alert.subject,
-            Message: alert.body,
+            ...snsMessage(alert),
             MessageAttributes: Object.fromEntries(
               Object.entries(alert.attributes).map(([name, value]) => [
                 name,

@@ -11,6 +11,7 @@ import { IndexerConfig, readConfig, readIndexedSources } from './config';
 import { ConfigError } from './errors';
 import { createIndexWriter } from './index-writer';
 import type { IndexerDeps } from './process-log-file';
+import { createRateCounter } from './rate-counter';
 import { createS3LogReader } from './s3-log-reader';
 import { readerClientConfig } from '../shared/reader-credentials';
 import { createIntegrityStore } from '../verifier/integrity-store';
@@ -47,6 +48,7 @@ export function defaultDeps(overrides: Partial<IndexerConfig> = {}): IndexerDeps
     reader: createS3LogReader(s3),
     writer: createIndexWriter({ client: dynamodb, tableName: config.tableName, concurrency: 4 }),
     integrity: createIntegrityStore({ dynamodb, tableName: config.tableName }),
+    rates: createRateCounter({ dynamodb, tableName: config.tableName }),
     alerts: createAlertPublisher({
       dynamodb,
       sns,

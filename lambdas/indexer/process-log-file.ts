@@ -11,8 +11,11 @@ import {
   type EventItem,
   estimateItemSize,
 } from '../shared/event-item';
-import { AlertRule, DEFAULT_ALERT_RULES, formatAlert, matchingRules, AlertMessage } from './alert-rules';
+import { type AlertMessage, formatAlert } from '../shared/alert-message';
+import { type AlertRule, DEFAULT_ALERT_RULES, type OwnResources } from '../shared/alert-rules';
 import type { AlertPublisher } from './alert-publisher';
+import { type MatchedRule, matchRecord, raise } from './alerting';
+import type { RateCounter } from './rate-counter';
 import type { IndexerConfig } from './config';
 import { UnreadableFileError } from './errors';
 import type { IndexWriter } from './index-writer';
@@ -32,7 +35,9 @@ export interface IndexerDeps {
   readonly alerts: AlertPublisher;
   /** Where each log file's SHA-256 is recorded for the digest verifier; none: not recorded. */
   readonly integrity?: IntegrityStore;
-  /** @default DEFAULT_ALERT_RULES */
+  /** Counts rate rules' events; none: rate rules are not applied. */
+  readonly rates?: RateCounter;
+  /** @default config.rules, else DEFAULT_ALERT_RULES */
   readonly rules?: readonly AlertRule[];
 }
 
@@ -67,6 +72,8 @@ export async function processLogFile(
     recordsSelected: 0,
   };
   const alerts: { message: AlertMessage; expiresAt: number | undefined }[] = [];
+  const matches: MatchedRule[] = [];
+  const integrityAlerts: { message: AlertMessage; expiresAt: number | undefined }[] = [];
   let writeRetries = 0;
   const result = (status: FileResult['status'], reason?: string, alertsPublished = 0): FileResult => ({
     bucket,
@@ -105,7 +112,12 @@ export async function processLogFile(
     return result('skipped', 'account-not-indexed');
   }
 
-  const rules = deps.rules ?? DEFAULT_ALERT_RULES;
+  const rules = deps.rules ?? deps.config.rules ?? DEFAULT_ALERT_RULES;
+  const own: OwnResources = deps.config.own ?? {};
+  // Records of the indexed sources are indexed; records of the alert rules' other sources (the
+  // trail, its bucket and key, this pipeline) only when a rule matches them.
+  const indexed = deps.config.indexedSources;
+  const scanned = new Set([...indexed, ...rules.map((rule) => rule.eventSource)]);
   const indexedAt = new Date();
   let buffer: (EventItem | CaseLinkItem)[] = [];
   let bufferBytes = 0;
@@ -130,7 +142,9 @@ export async function processLogFile(
   let body: AsyncIterable<Uint8Array> | undefined;
   try {
     body = await deps.reader.open(bucket, key);
-    for await (const { record, raw } of scanLogFile(body, deps.config.indexedSources, stats)) {
+    for await (const { record, raw } of scanLogFile(body, scanned, stats)) {
+      const source = record.eventSource;
+      const indexedSource = typeof source === 'string' && indexed.has(source);
       const item = buildEventItem(record, {
         logBucket: bucket,
         logKey: key,
@@ -138,9 +152,9 @@ export async function processLogFile(
         raw,
         ...(deps.config.retentionDays === undefined ? {} : { retentionDays: deps.config.retentionDays }),
       });
-      for (const rule of matchingRules(rules, record)) {
-        alerts.push({ message: formatAlert(rule, item), expiresAt: item.expiresAt });
-      }
+      const matched = matchRecord(rules, own, record, item, item.expiresAt);
+      if (!indexedSource && matched.length === 0) continue;
+      matches.push(...matched);
       for (const extra of [item, ...buildCaseLinkItems(item)]) {
         buffer.push(extra);
         bufferBytes += estimateItemSize(extra);
@@ -193,7 +207,7 @@ export async function processLogFile(
         },
       );
       const where = /AWSLogs\/(?:o-[^/]+\/)?(\d{12})\/CloudTrail\/([^/]+)\//.exec(key);
-      alerts.push({
+      integrityAlerts.push({
         message: integrityAlert('log-file-invalid', {
           accountId: where?.[1] ?? 'unknown',
           region: where?.[2] ?? 'unknown',
@@ -209,12 +223,39 @@ export async function processLogFile(
   let published = 0;
   let inFlight = 0;
   if (options.alerts ?? true) {
-    for (const { message, expiresAt } of alerts) {
+    for (const match of matches) {
+      const { outcome, message } = await raise(
+        { publisher: deps.alerts, ...(deps.rates === undefined ? {} : { rates: deps.rates }) },
+        match,
+        'log-file',
+      );
+      if (message !== undefined) alerts.push({ message, expiresAt: match.expiresAt });
+      if (outcome === 'published') published += 1;
+      if (outcome === 'in-flight') inFlight += 1;
+      if (outcome !== 'below-threshold')
+        logger.info('Alert', { ruleId: match.rule.id, eventID: match.facts.eventID, outcome });
+    }
+    for (const { message, expiresAt } of integrityAlerts) {
+      alerts.push({ message, expiresAt });
       const outcome = await deps.alerts.publish(message, expiresAt === undefined ? {} : { expiresAt });
       if (outcome === 'published') published += 1;
       if (outcome === 'in-flight') inFlight += 1;
       logger.info('Alert', { ruleId: message.ruleId, eventID: message.eventID, outcome });
     }
+  } else {
+    // Not published (a backfill of history): reported all the same.
+    for (const match of matches) {
+      if (match.rule.rate === undefined)
+        alerts.push({
+          message: formatAlert(
+            match.rule,
+            match.facts,
+            match.resource === undefined ? {} : { resource: match.resource },
+          ),
+          expiresAt: match.expiresAt,
+        });
+    }
+    alerts.push(...integrityAlerts);
   }
   if (broken !== undefined) return result('failed', broken, published);
   if (inFlight > 0) return result('failed', 'alert-in-flight', published);

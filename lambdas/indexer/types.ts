@@ -2,7 +2,7 @@
  * Results the indexer reports per log file and per notification (also used by the CLI). No runtime
  * imports here: the CLI loads this at start-up, before the Lambda's Logger may be configured.
  */
-import type { AlertMessage } from './alert-rules';
+import type { AlertMessage } from '../shared/alert-message';
 
 export type KeyKind = 'log' | 'digest' | 'insight' | 'other';
 

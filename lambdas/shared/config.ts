@@ -22,6 +22,12 @@ export const ENV = {
    * account); absent: read with the function's own role.
    */
   logReaderRoleArn: 'LOG_READER_ROLE_ARN',
+  /** The user's changes to the alert rules (JSON, see alert-rules.ts); absent or empty: none. */
+  alertRules: 'ALERT_RULES',
+  /** This deployment's own trail, bucket, key and pipeline resources (JSON), for scoping rules. */
+  ownResources: 'OWN_RESOURCES',
+  /** The trail whose status the trail monitor checks. */
+  trailArn: 'TRAIL_ARN',
   /** The verifier: how many hours before its first run a chain it has never seen starts. */
   verifyFirstRunHours: 'VERIFY_FIRST_RUN_HOURS',
 } as const;
@@ -48,6 +54,10 @@ export const METRIC = {
   recordsScanned: 'RecordsScanned',
   eventsIndexed: 'EventsIndexed',
   alertsPublished: 'AlertsPublished',
+  /** Alerts the fast path (EventBridge) published before the log file arrived. */
+  fastAlertsPublished: 'FastPathAlertsPublished',
+  /** The trail monitor: problems GetTrailStatus reports (not logging, delivery errors). */
+  trailProblems: 'TrailStatusProblems',
   writeRetries: 'WriteRetries',
   /** The digest verifier's: digests and log files checked, and what it found wrong. */
   digestsVerified: 'DigestsVerified',

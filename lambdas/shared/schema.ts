@@ -163,6 +163,13 @@ const sk = (value: string) => fitKey(value, DYNAMODB_SORT_KEY_MAX_BYTES);
  */
 export const keys = {
   event: (eventID: string) => ({ [PARTITION_KEY]: pk(`EVENT#${eventID}`), [SORT_KEY]: 'EVENT' }),
+  /** A rate rule's count of events on one resource in one window. */
+  rateWindow: (ruleId: string, resource: string, windowStart: string) => ({
+    [PARTITION_KEY]: pk(`RATE#${ruleId}#${resource}`),
+    [SORT_KEY]: sk(`WINDOW#${windowStart}`),
+  }),
+  /** A trail's last known status, for alerts on each change. */
+  trailStatus: (trailArn: string) => ({ [PARTITION_KEY]: pk(`TRAIL#${trailArn}`), [SORT_KEY]: 'STATUS' }),
   alertMarker: (eventID: string, ruleId: string) => ({
     [PARTITION_KEY]: pk(`EVENT#${eventID}`),
     [SORT_KEY]: sk(`ALERT#${ruleId}`),

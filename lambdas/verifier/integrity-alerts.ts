@@ -4,13 +4,8 @@
  * keyed by the rule and the object it is about) on the same topic as the vault alerts.
  */
 import { SNS_SUBJECT_MAX_CHARS } from '../shared/aws-limits';
-import {
-  ALERT_BODY_MAX_BYTES,
-  type AlertMessage,
-  asciiSafe,
-  attributeValue,
-  bodyValue,
-} from '../indexer/alert-rules';
+import { type AlertMessage, asciiSafe, finishAlert, shellQuote } from '../shared/alert-message';
+import type { Severity } from '../shared/alert-rules';
 
 export type IntegrityAlertKind =
   | 'digest-invalid'
@@ -78,34 +73,31 @@ export function integrityAlert(kind: IntegrityAlertKind, facts: IntegrityFacts):
   const alert = ALERTS[kind];
   const where = ` (${asciiSafe(facts.accountId)}, ${asciiSafe(facts.region)})`;
   const subject = `${alert.title}${where}`.slice(0, SNS_SUBJECT_MAX_CHARS);
-  const lines: [string, string | undefined][] = [
-    ['What', alert.title],
-    ['Object', facts.object],
-    ['Detail', facts.detail],
-    ['Digest', facts.digest],
-    ['Account', facts.accountId],
-    ['Region', facts.region],
-    ['Rule', integrityRuleId(kind)],
-  ];
-  const present = lines.filter((line): line is [string, string] => line[1] !== undefined);
-  const width = Math.max(...present.map(([label]) => label.length)) + 2;
-  const body = [
-    alert.headline,
-    '',
-    ...present.map(([label, value]) => `${`${label}:`.padEnd(width)}${bodyValue(value)}`),
-    '',
-  ].join('\n');
-  return {
+  const severity: Severity = kind === 'digest-overdue' || kind === 'chain-gap' ? 'high' : 'critical';
+  return finishAlert({
     ruleId: integrityRuleId(kind),
     eventID: facts.object,
     subject,
-    // 7 lines of at most ~4 KB each stay far below the limit.
-    body: Buffer.byteLength(body) <= ALERT_BODY_MAX_BYTES ? body : body.slice(0, ALERT_BODY_MAX_BYTES / 4),
+    severity,
+    headline: alert.headline,
+    lines: [
+      ['What', alert.title],
+      ['Object', facts.object],
+      ['Detail', facts.detail],
+      ['Digest', facts.digest],
+      ['Account', facts.accountId],
+      ['Region', facts.region],
+      ['Rule', `${integrityRuleId(kind)} (${severity})`],
+    ],
+    next: 'Run trail-index verify over the hours around it to see what else changed, and restore the file from its previous S3 version if it has one.',
+    query: `trail-index verify --account ${shellQuote(facts.accountId)} --region ${shellQuote(facts.region)} --since 24h`,
     attributes: {
       eventName: alert.eventName,
-      account: attributeValue(facts.accountId),
-      region: attributeValue(facts.region),
+      account: facts.accountId,
+      region: facts.region,
       outcome: 'failed',
     },
-  };
+    chatTitle: subject,
+    keywords: [severity, integrityRuleId(kind), facts.accountId, facts.region],
+  });
 }

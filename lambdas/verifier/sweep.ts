@@ -7,7 +7,7 @@
  * and notices chains that restart and digests that stop coming while log files still arrive.
  */
 import { type Digest, DigestInvalidError, digestKeyDate, type DigestLogFile } from '../shared/digest';
-import type { AlertMessage } from '../indexer/alert-rules';
+import type { AlertMessage } from '../shared/alert-message';
 import type { AlertPublisher } from '../indexer/alert-publisher';
 import { digestRegions, parseDigestName, type AccountPath } from './discover';
 import {

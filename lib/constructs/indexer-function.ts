@@ -120,6 +120,11 @@ export interface IndexerFunctionProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * The alert settings (ALERT_RULES and OWN_RESOURCES, see lambdas/indexer/config.ts).
+   * @default - the default rules, scoped to nothing of this deployment's
+   */
+  readonly alertEnvironment?: Readonly<Record<string, string>>;
+  /**
    * The handler source, exporting `handler`.
    * @default lambdas/indexer/handler.ts
    */
@@ -180,6 +185,7 @@ export class IndexerFunction extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       // Stack traces point into the TypeScript sources rather than the minified bundle.
       NODE_OPTIONS: '--enable-source-maps',
+      ...props.alertEnvironment,
     };
     if (props.retentionDays !== undefined) environment[ENV.retentionDays] = String(props.retentionDays);
     if (props.indexedAccounts !== undefined)

@@ -25,6 +25,12 @@ export interface MonitoringProps {
   readonly indexer: lambda.IFunction;
   /** The digest verifier; its errors and each integrity finding raise an alarm. */
   readonly verifier?: lambda.IFunction;
+  /** Further functions whose errors raise an alarm (the fast-path alerter, the trail monitor). */
+  readonly functions?: readonly {
+    readonly id: string;
+    readonly label: string;
+    readonly fn: lambda.IFunction;
+  }[];
   /** Every dead-letter queue of the pipeline; each gets a "not empty" alarm. */
   readonly deadLetterQueues: readonly MonitoredQueue[];
   /**
@@ -143,6 +149,13 @@ export class Monitoring extends Construct {
           }),
         );
       }
+    }
+    for (const { id: alarmId, label, fn } of props.functions ?? []) {
+      anyAtAll(
+        `${alarmId}Errors`,
+        `trail-index: the ${label} failed; see its log group.`,
+        fn.metricErrors({ period, statistic: 'Sum' }),
+      );
     }
     const topic = props.deliveryTopic;
     const failedDeliveries = topic?.metricNumberOfNotificationsFailed({ period, statistic: 'Sum' });

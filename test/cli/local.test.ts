@@ -102,9 +102,9 @@ describe('trail-index local on the shipped samples', () => {
 
   test('prints the full text of both vault-deletion alerts, from the alert topic', () => {
     expect(first.stdout).toContain('Alerts: 2 published to the alert topic');
-    expect(first.stdout).toContain('  Subject: Glacier vault deleted: myVaultName (999999999999, us-east-1)');
+    expect(first.stdout).toContain('  Subject: CRITICAL: Glacier vault deleted: myVaultName (999999999999, us-east-1)');
     expect(first.stdout).toMatch(
-      /^ {2}Subject: Glacier vault deletion attempt FAILED \(InvalidParamete.*\): audit-archive \(999999999999, us-east-1\)$/m,
+      /^ {2}Subject: CRITICAL: Glacier vault deletion FAILED \(InvalidParamete.*\): audit-archive \(999999999999, us-east-1\)$/m,
     );
     expect(first.stdout).toContain(
       '  Attributes: eventName=DeleteVault account=999999999999 region=us-east-1 outcome=failed',
@@ -238,9 +238,9 @@ describe('trail-index local on a folder with broken files', () => {
       'support CreateCase 1',
     ]);
     expect(first.stdout).toContain('Alerts: 2 published to the alert topic');
-    expect(first.stdout).toContain('Subject: Glacier vault deleted: audit-vault (999999999999, us-east-1)');
+    expect(first.stdout).toContain('Subject: CRITICAL: Glacier vault deleted: audit-vault (999999999999, us-east-1)');
     expect(first.stdout).toMatch(
-      /^ {2}Subject: Glacier vault deletion attempt FAILED \(InvalidParameter.*\): audit-vault \(999999999999, us-east-1\)$/m,
+      /^ {2}Subject: CRITICAL: Glacier vault deletion FAILED \(InvalidParameter.*\): audit-vault \(999999999999, us-east-1\)$/m,
     );
   });
 
@@ -373,7 +373,7 @@ describe('trail-index local --serve, live', () => {
     const code = await exited;
 
     // Assess
-    expect(stdout).toMatch(/^ {2}alert {4}Glacier vault deletion attempt FAILED/m);
+    expect(stdout).toMatch(/^ {2}alert {4}CRITICAL: Glacier vault deletion FAILED/m);
     expect(code).toBe(0);
     const query = await runCli(['query', '--local', '--data', data, '--event', 'DeleteVault', '--json']);
     expect(query.stdout.trim().split('\n')).toHaveLength(3);

@@ -199,6 +199,35 @@ export function supportRecord(eventName: string, overrides: CloudTrailRecord = {
   });
 }
 
+/** An API call of any service, as CloudTrail records it (management event, write). */
+export function apiCallRecord(
+  eventSource: string,
+  eventName: string,
+  requestParameters: Record<string, unknown> | null,
+  overrides: CloudTrailRecord = {},
+): CloudTrailRecord {
+  return cloudTrailRecord({ eventSource, eventName, requestParameters, readOnly: false, ...overrides });
+}
+
+/**
+ * The EventBridge event CloudTrail sends for an API call: `detail` is the record (without the
+ * log-file-only fields), `source` is `aws.<service>`.
+ */
+export function apiCallEvent(record: CloudTrailRecord): Record<string, unknown> {
+  const source = String(record.eventSource ?? '').replace(/\.amazonaws\.com$/, '');
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: `aws.${source}`,
+    account: record.recipientAccountId ?? ACCOUNT,
+    time: record.eventTime,
+    region: record.awsRegion,
+    resources: [],
+    detail: record,
+  };
+}
+
 /** A record of a service that is not indexed by default. */
 export function otherServiceRecord(overrides: CloudTrailRecord = {}): CloudTrailRecord {
   return cloudTrailRecord({

@@ -4,12 +4,8 @@
  * checked here, against the documented numbers, not against an emulator.
  */
 /* eslint-disable no-control-regex -- these tests look for control characters */
-import {
-  DEFAULT_ALERT_RULES,
-  formatAlert,
-  type AlertMessage,
-  type AlertRule,
-} from '../../lambdas/indexer/alert-rules';
+import { formatAlert, snsMessage, type AlertMessage } from '../../lambdas/shared/alert-message';
+import { DEFAULT_ALERT_RULES, type AlertRule } from '../../lambdas/shared/alert-rules';
 import {
   DYNAMODB_BATCH_WRITE_MAX_BYTES,
   DYNAMODB_BATCH_WRITE_MAX_ITEMS,
@@ -55,7 +51,14 @@ function snsViolations(alert: AlertMessage): string[] {
     problems.push('subject does not begin with a letter, number or punctuation');
   const attributes = Object.entries(alert.attributes);
   if (attributes.length > SNS_MAX_ATTRIBUTES) problems.push('too many attributes');
-  let size = bytes(alert.body);
+  const published = snsMessage(alert);
+  if (published.MessageStructure === 'json') {
+    // SNS's per-protocol JSON: an object of strings with a default entry.
+    const parsed = JSON.parse(published.Message) as Record<string, unknown>;
+    if (typeof parsed.default !== 'string') problems.push('no default entry');
+    if (!Object.values(parsed).every((v) => typeof v === 'string')) problems.push('entry not a string');
+  } else problems.push('no per-protocol message (chat notification missing)');
+  let size = bytes(published.Message);
   for (const [name, value] of attributes) {
     if (!SNS_ATTRIBUTE_NAME_PATTERN.test(name)) problems.push(`attribute name ${name}`);
     if (value === '') problems.push(`empty attribute ${name}`);
@@ -115,13 +118,14 @@ describe('alerts within SNS Publish limits', () => {
   });
 
   test('a subject of exactly 99 characters is kept, one more is shortened', () => {
-    // Prepare: "Glacier vault deleted: " + name + " (999999999999, us-east-1)" is 49 characters + name.
+    // Prepare: "CRITICAL: Glacier vault deleted: " + name + " (999999999999, us-east-1)" is 59
+    // characters + name.
     const fits = buildEventItem(
-      glacierRecord('DeleteVault', { requestParameters: { vaultName: 'a'.repeat(50) } }),
+      glacierRecord('DeleteVault', { requestParameters: { vaultName: 'a'.repeat(40) } }),
       options,
     );
     const over = buildEventItem(
-      glacierRecord('DeleteVault', { requestParameters: { vaultName: 'a'.repeat(51) } }),
+      glacierRecord('DeleteVault', { requestParameters: { vaultName: 'a'.repeat(41) } }),
       options,
     );
 
@@ -133,7 +137,7 @@ describe('alerts within SNS Publish limits', () => {
 
     // Assess
     expect(kept).toHaveLength(99);
-    expect(kept).toContain('a'.repeat(50));
+    expect(kept).toContain('a'.repeat(40));
     expect(shortened.length).toBeLessThanOrEqual(99);
     expect(shortened).toContain('...');
   });

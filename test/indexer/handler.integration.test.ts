@@ -182,7 +182,7 @@ describe('the seed records', () => {
     expect(marker).toEqual(expect.objectContaining({ state: 'sent' }));
     expect(summary.files[0]?.alerts).toEqual([
       expect.objectContaining({
-        subject: 'Glacier vault deleted: myVaultName (999999999999, us-east-1)',
+        subject: 'CRITICAL: Glacier vault deleted: myVaultName (999999999999, us-east-1)',
         attributes: {
           eventName: 'DeleteVault',
           account: '999999999999',
@@ -202,7 +202,7 @@ test('the alert arrives on the alert topic with a readable body and filter attri
   const alerts = await receiveAlerts(p);
   // Assess
   expect(alerts).toHaveLength(1);
-  expect(alerts[0]?.subject).toBe(`Glacier vault deleted: audit-vault (${ACCOUNT}, ${REGION})`);
+  expect(alerts[0]?.subject).toBe(`CRITICAL: Glacier vault deleted: audit-vault (${ACCOUNT}, ${REGION})`);
   expect(alerts[0]?.attributes).toEqual({
     eventName: 'DeleteVault',
     account: ACCOUNT,
@@ -224,7 +224,7 @@ test('a failed DeleteVault is alerted too, as a FAILED attempt with its error', 
   // Assess
   // SNS caps subjects at 100 characters: the error code gives way before the vault and account.
   expect(alerts.map((a) => a.subject)).toEqual([
-    `Glacier vault deletion attempt FAILED (InvalidParameterV...): audit-vault (${ACCOUNT}, ${REGION})`,
+    `CRITICAL: Glacier vault deletion FAILED (InvalidParameterValueException): audit-vault (${ACCOUNT}, ${REGION})`,
   ]);
   expect(alerts[0]?.message).toContain('InvalidParameterValueException');
   expect(alerts[0]?.attributes.outcome).toBe('failed');

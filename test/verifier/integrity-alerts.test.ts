@@ -4,7 +4,7 @@
  * values are non-empty and short; the body fits a message.
  */
 import { SNS_SUBJECT_MAX_CHARS } from '../../lambdas/shared/aws-limits';
-import { ALERT_BODY_MAX_BYTES } from '../../lambdas/indexer/alert-rules';
+import { ALERT_BODY_MAX_BYTES } from '../../lambdas/shared/alert-message';
 import { integrityAlert, type IntegrityAlertKind } from '../../lambdas/verifier/integrity-alerts';
 import { REGION_NAME } from '../../lambdas/verifier/discover';
 
