@@ -4,6 +4,7 @@
  * runs on what the topic's SQS subscription receives, bridged to the `SNSEvent` Lambda would get.
  * Alerts are read back from the alert topic's subscription.
  */
+import { messageFor } from '../lambdas/shared/alert-message';
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
@@ -292,7 +293,8 @@ export function alertOf(body: string): ReceivedAlert {
   }
   return {
     ...(typeof e.Subject === 'string' ? { subject: e.Subject } : {}),
-    message: typeof e.Message === 'string' ? e.Message : body,
+    // What SNS sends an SQS subscriber of a per-protocol message (the emulator sends it whole).
+    message: typeof e.Message === 'string' ? messageFor('sqs', e.Message) : body,
     attributes,
   };
 }

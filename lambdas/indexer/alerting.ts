@@ -7,12 +7,11 @@ import {
   type AlertFacts,
   type AlertMessage,
   type AlertPath,
-  asciiSafe,
   finishAlert,
+  fitSubject,
   formatAlert,
   shellQuote,
 } from '../shared/alert-message';
-import { SNS_SUBJECT_MAX_CHARS } from '../shared/aws-limits';
 import { type AlertRule, fieldValue, matchingRules, type OwnResources } from '../shared/alert-rules';
 import type { AlertOutcome, AlertPublisher } from './alert-publisher';
 import type { RateCounter } from './rate-counter';
@@ -96,11 +95,17 @@ export function rateAlert(
 ): AlertMessage {
   const { threshold, windowMinutes } = rule.rate;
   const what = `More than ${threshold} ${facts.eventName} calls on ${at.target} within ${windowMinutes} minutes`;
-  const subject = `${rule.severity === 'critical' ? 'CRITICAL: ' : ''}${what} (${at.account}, ${facts.awsRegion})`;
+  const subject = fitSubject(
+    `${rule.severity === 'critical' ? 'CRITICAL: ' : ''}More than ${threshold} ${facts.eventName} in ${windowMinutes} min: `,
+    '',
+    '',
+    at.target,
+    ` (${at.account}, ${facts.awsRegion})`,
+  );
   return finishAlert({
     ruleId: rule.id,
     eventID: `rate:${at.account}/${facts.awsRegion}/${at.target}@${at.window.start}`,
-    subject: asciiSubject(subject),
+    subject,
     severity: rule.severity,
     headline: `${rule.description} ${what}.`,
     lines: [
@@ -131,10 +136,4 @@ export function rateAlert(
     chatTitle: subject,
     keywords: [rule.severity, rule.id, facts.eventName, at.account, facts.awsRegion],
   });
-}
-
-/** SNS's subject rules: printable ASCII, at most SNS_SUBJECT_MAX_CHARS characters. */
-function asciiSubject(text: string): string {
-  const ascii = asciiSafe(text);
-  return ascii.length <= SNS_SUBJECT_MAX_CHARS ? ascii : `${ascii.slice(0, SNS_SUBJECT_MAX_CHARS - 3)}...`;
 }

@@ -2,7 +2,13 @@
  * The indexer's configuration, read from the environment the construct sets. Read once at cold
  * start: a missing variable fails the first invocation loudly instead of every file quietly.
  */
-import { type AlertRule, type OwnResources, parseRuleConfig, resolveRules, RuleConfigError } from '../shared/alert-rules';
+import {
+  type AlertRule,
+  type OwnResources,
+  parseRuleConfig,
+  resolveRules,
+  RuleConfigError,
+} from '../shared/alert-rules';
 import { DEFAULT_INDEXED_SOURCES, ENV } from '../shared/config';
 import { ConfigError } from './errors';
 import { type LogSource, normaliseKeyPrefix } from './log-source';
@@ -75,7 +81,10 @@ function parseOwnResources(json: string | undefined): OwnResources {
   // Empty strings (an unset resource, in attach mode) mean unknown. The running function is one of
   // the pipeline's own, whatever its name.
   const self = process.env.AWS_LAMBDA_FUNCTION_NAME;
-  const functions = [...((own.functions as string[] | undefined) ?? []), ...(self === undefined ? [] : [self])];
+  const functions = [
+    ...((own.functions as string[] | undefined) ?? []),
+    ...(self === undefined ? [] : [self]),
+  ];
   return {
     ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== '')),
     ...(functions.length === 0 ? {} : { functions }),

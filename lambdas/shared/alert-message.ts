@@ -70,9 +70,26 @@ export function attributeValue(text: string): string {
   return safe === '' ? 'unknown' : safe;
 }
 
+/** How the services the default rules watch are written; others are capitalised. */
+const SERVICE_NAMES: Readonly<Record<string, string>> = {
+  cloudtrail: 'CloudTrail',
+  s3: 'S3',
+  kms: 'KMS',
+  sns: 'SNS',
+  dynamodb: 'DynamoDB',
+  events: 'EventBridge',
+};
+
 function shortService(eventSource: string): string {
   const name = eventSource.replace(/\.amazonaws\.com$/, '');
-  return name.charAt(0).toUpperCase() + name.slice(1);
+  return SERVICE_NAMES[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** An ARN's last part (`…:trail/name` → `name`), for a subject; the body has it whole. */
+function shortResource(value: string): string {
+  if (!value.startsWith('arn:')) return value;
+  const at = Math.max(value.lastIndexOf('/'), value.lastIndexOf(':'));
+  return value.slice(at + 1) || value;
 }
 
 /** What an alert says about the call: an indexed event's summary, or the same from EventBridge. */
@@ -111,7 +128,11 @@ export function formatAlert(
 ): AlertMessage {
   const failed = item.errorCode !== undefined;
   const account = item.vaultAccountId ?? item.recipientAccountId;
-  const resource = item.vaultName ?? context.resource ?? item.caseId ?? item.eventName;
+  const resource =
+    item.vaultName ??
+    (context.resource === undefined ? undefined : shortResource(context.resource)) ??
+    item.caseId ??
+    item.eventName;
   const service = shortService(item.eventSource);
   const subject = failed
     ? fitSubject(
@@ -364,7 +385,13 @@ export function messageFor(protocol: string, message: string): string {
  * `<title><code><middle><resource><where>` in at most 100 ASCII characters. What gives way first
  * is the error code (the body has it whole), then the resource name, then the end of the line.
  */
-function fitSubject(title: string, code: string, middle: string, resource: string, where: string): string {
+export function fitSubject(
+  title: string,
+  code: string,
+  middle: string,
+  resource: string,
+  where: string,
+): string {
   let [c, r] = [asciiSafe(code), asciiSafe(resource)];
   const fixed = asciiSafe(title).length + asciiSafe(middle).length + asciiSafe(where).length;
   const shorten = (text: string, keep: number) =>

@@ -496,7 +496,8 @@ function isOwn(kind: ResourceKind, value: string, own: OwnResources): boolean {
       // A name, an ARN, or a qualified ARN (`…:function:name:alias`).
       const name = /^arn:[^:]+:lambda:[^:]+:\d+:function:([^:]+)/.exec(value)?.[1] ?? value;
       return (
-        (own.functions ?? []).includes(name) || (own.namePrefix !== undefined && name.startsWith(own.namePrefix))
+        (own.functions ?? []).includes(name) ||
+        (own.namePrefix !== undefined && name.startsWith(own.namePrefix))
       );
     }
     case 'table':

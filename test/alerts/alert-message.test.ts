@@ -7,12 +7,7 @@ import {
 } from '../../lambdas/shared/alert-message';
 import { type AlertRule, DEFAULT_ALERT_RULES } from '../../lambdas/shared/alert-rules';
 import { buildEventItem } from '../../lambdas/shared/event-item';
-import {
-  failedDeleteVault,
-  glacierRecord,
-  seedGlacierRecords,
-  supportRecord,
-} from '../harness/factories';
+import { failedDeleteVault, glacierRecord, seedGlacierRecords, supportRecord } from '../harness/factories';
 
 const options = { logBucket: 'trail-bucket', logKey: 'AWSLogs/1/x.json.gz', indexedAt: new Date() };
 const deleteVault = DEFAULT_ALERT_RULES[0] as AlertRule;
@@ -138,7 +133,9 @@ describe('per-protocol message', () => {
 
   test('markdown in record values is escaped in the chat message, so it cannot format or link', () => {
     // Prepare
-    const record = failedDeleteVault({ requestParameters: { accountId: '-', vaultName: '*x*_[y](http://e)' } });
+    const record = failedDeleteVault({
+      requestParameters: { accountId: '-', vaultName: '*x*_[y](http://e)' },
+    });
     // Act
     const chat = JSON.parse(formatAlert(deleteVault, buildEventItem(record, options)).chat ?? '{}');
     // Assess

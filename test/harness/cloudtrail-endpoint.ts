@@ -1,5 +1,6 @@
 /**
- * A small CloudTrail endpoint for the one API no emulator serves: ListPublicKeys (and DescribeTrails),
+ * A small CloudTrail endpoint for the APIs no emulator serves: ListPublicKeys, DescribeTrails and
+ * GetTrailStatus (whose answer a test changes through `status`),
  * over CloudTrail's own protocol (AWS JSON 1.1, `X-Amz-Target: …CloudTrail_20131101.<Action>`), so
  * that the SDK client and the AWS CLI reach it through their standard endpoint settings.
  */
@@ -24,6 +25,7 @@ export interface PublicKeyListing {
 export async function startCloudTrailEndpoint(
   keys: readonly PublicKeyListing[],
   trails: readonly Record<string, unknown>[] = [],
+  status: { current: Record<string, unknown> } = { current: { IsLogging: true } },
 ): Promise<CloudTrailEndpoint> {
   const calls: string[] = [];
   const server: Server = createServer((request, response) => {
@@ -48,6 +50,8 @@ export async function startCloudTrailEndpoint(
         };
       } else if (action === 'DescribeTrails') {
         body = { trailList: trails };
+      } else if (action === 'GetTrailStatus') {
+        body = status.current;
       } else {
         response.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify({ __type: 'UnknownOperationException', message: action }));

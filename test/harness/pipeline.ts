@@ -12,6 +12,7 @@ import { DeleteMessageBatchCommand, Message, ReceiveMessageCommand, SQSClient } 
 import type { SNSEvent } from 'aws-lambda';
 import { provisionPipeline, Pipeline } from '../../cli/emulators';
 import { snsEventFromSqsMessages } from '../../cli/sns-bridge';
+import { messageFor } from '../../lambdas/shared/alert-message';
 import { ENV } from '../../lambdas/shared/config';
 import { IndexName, INDEXES, keys, timeRange } from '../../lambdas/shared/schema';
 
@@ -132,7 +133,8 @@ export async function receiveAlerts(p: TestPipeline, waitSeconds = 1): Promise<R
   const event = snsEventFromSqsMessages(await drainQueue(p.sqs, p.alertQueueUrl, waitSeconds));
   return event.Records.map(({ Sns }) => ({
     subject: Sns.Subject,
-    message: Sns.Message,
+    // What SNS sends an SQS subscriber of a per-protocol message (the emulator sends it whole).
+    message: messageFor('sqs', Sns.Message),
     attributes: Object.fromEntries(Object.entries(Sns.MessageAttributes).map(([k, v]) => [k, v.Value])),
   }));
 }
