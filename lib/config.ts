@@ -564,7 +564,7 @@ export function forwardingRegions(options: TrailIndexOptions, homeRegion: string
   if (homeRegion === undefined) {
     if (regions.length === 0) return [];
     throw new InvalidConfigurationError([
-      'alertRegions needs the stack\'s own region to forward to: deploy with credentials that have a region, or set AWS_REGION',
+      "alertRegions needs the stack's own region to forward to: deploy with credentials that have a region, or set AWS_REGION",
     ]);
   }
   return regions.filter((region) => region !== homeRegion);

@@ -104,8 +104,7 @@ export class TrailIndexStack extends Stack {
     };
     const inactive = rules.filter((rule) => !isActive(rule, own)).map((rule) => rule.id);
     if (inactive.length > 0) {
-      Annotations.of(this).addWarningV2(
-        'trail-index:inactive-rules',
+      Annotations.of(this).addInfo(
         `These alert rules are off: this deployment does not know the resource they watch (set existingTrailArn, existingLogKmsKeyArn, or give the rule "scope": "any" in alertRules): ${inactive.join(', ')}`,
       );
     }

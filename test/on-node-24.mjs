@@ -14,6 +14,7 @@ const TESTS = [
   'test/indexer/.*[.]integration[.]test',
   'test/cli/',
   'test/verifier/',
+  'test/alerts/',
   'test/harness/node-version',
 ];
 

@@ -207,6 +207,8 @@ export class Monitoring extends Construct {
           ),
           graph('Alerts and retries', [
             metric(METRIC.alertsPublished, 'alerts published'),
+            metric(METRIC.fastAlertsPublished, 'alerts published from EventBridge'),
+            metric(METRIC.trailProblems, 'trail status problems (sum of checks)'),
             metric(METRIC.writeRetries, 'write retries'),
             metric(METRIC.notificationsSkipped, 'notifications skipped'),
           ]),

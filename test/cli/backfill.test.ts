@@ -360,7 +360,7 @@ describe('alerts', () => {
     // Assess
     expect(first.alertsPublished).toBe(1);
     expect(firstAlerts).toHaveLength(1);
-    expect(firstAlerts[0]?.subject).toMatch(/^Glacier vault deleted: /);
+    expect(firstAlerts[0]?.subject).toMatch(/^CRITICAL: Glacier vault deleted: /);
     expect(second.alertsPublished).toBe(0);
     expect(secondAlerts).toEqual([]);
   });

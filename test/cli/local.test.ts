@@ -102,9 +102,11 @@ describe('trail-index local on the shipped samples', () => {
 
   test('prints the full text of both vault-deletion alerts, from the alert topic', () => {
     expect(first.stdout).toContain('Alerts: 2 published to the alert topic');
-    expect(first.stdout).toContain('  Subject: CRITICAL: Glacier vault deleted: myVaultName (999999999999, us-east-1)');
+    expect(first.stdout).toContain(
+      '  Subject: CRITICAL: Glacier vault deleted: myVaultName (999999999999, us-east-1)',
+    );
     expect(first.stdout).toMatch(
-      /^ {2}Subject: CRITICAL: Glacier vault deletion FAILED \(InvalidParamete.*\): audit-archive \(999999999999, us-east-1\)$/m,
+      /^ {2}Subject: CRITICAL: Glacier vault deletion FAILED \(InvalidParam.*\): audit-archive \(999999999999, us-east-1\)$/m,
     );
     expect(first.stdout).toContain(
       '  Attributes: eventName=DeleteVault account=999999999999 region=us-east-1 outcome=failed',
@@ -238,9 +240,11 @@ describe('trail-index local on a folder with broken files', () => {
       'support CreateCase 1',
     ]);
     expect(first.stdout).toContain('Alerts: 2 published to the alert topic');
-    expect(first.stdout).toContain('Subject: CRITICAL: Glacier vault deleted: audit-vault (999999999999, us-east-1)');
+    expect(first.stdout).toContain(
+      'Subject: CRITICAL: Glacier vault deleted: audit-vault (999999999999, us-east-1)',
+    );
     expect(first.stdout).toMatch(
-      /^ {2}Subject: CRITICAL: Glacier vault deletion FAILED \(InvalidParameter.*\): audit-vault \(999999999999, us-east-1\)$/m,
+      /^ {2}Subject: CRITICAL: Glacier vault deletion FAILED \(InvalidParam.*\): audit-vault \(999999999999, us-east-1\)$/m,
     );
   });
 

@@ -182,7 +182,9 @@ describe('a redrive of both queues', () => {
 
   it('publishes the alert of a vault deletion it redrove', () => {
     // Assess
-    expect(alerts.map((a) => a.subject)).toEqual([expect.stringMatching(/^Glacier vault deleted: /)]);
+    expect(alerts.map((a) => a.subject)).toEqual([
+      expect.stringMatching(/^CRITICAL: Glacier vault deleted: /),
+    ]);
   });
 
   it('deletes the messages it handled, and leaves the others visible in their queue', async () => {

@@ -1,3 +1,4 @@
+import { DEFAULT_ALERT_RULES } from '../../lambdas/shared/alert-rules';
 import { readConfig } from '../../lambdas/indexer/config';
 import { ConfigError } from '../../lambdas/indexer/errors';
 
@@ -16,7 +17,30 @@ test('defaults index Glacier and Support and keep events forever', () => {
     alertTopicArn: base.ALERT_TOPIC_ARN,
     logSource: { bucket: 'trail-bucket', prefix: '' },
     indexedSources: new Set(['glacier.amazonaws.com', 'support.amazonaws.com']),
+    rules: [...DEFAULT_ALERT_RULES],
+    own: {},
   });
+});
+
+test("the alert rules are the user's changes applied to the defaults, scoped to the own resources", () => {
+  // Act
+  const config = readConfig({
+    ...base,
+    ALERT_RULES: JSON.stringify({ disabled: ['glacier-delete-vault'] }),
+    OWN_RESOURCES: JSON.stringify({ bucket: 'trail-bucket', trail: '', functions: ['a'], retentionDays: 30 }),
+  });
+  // Assess
+  expect(config.rules?.map((r) => r.id)).not.toContain('glacier-delete-vault');
+  expect(config.own).toEqual({ bucket: 'trail-bucket', functions: ['a'], retentionDays: 30 });
+});
+
+test.each([
+  [{ ALERT_RULES: '{nope' }, /ALERT_RULES is not JSON/],
+  [{ ALERT_RULES: '{"disabled":["x"]}' }, /ALERT_RULES.disabled\[0\] is not a default rule id/],
+  [{ OWN_RESOURCES: '[1]' }, /OWN_RESOURCES must be a JSON object/],
+  [{ OWN_RESOURCES: '{"bucket":3}' }, /OWN_RESOURCES has bad values for bucket/],
+])('bad alert settings stop the cold start with what is wrong: %p', (env, message) => {
+  expect(() => readConfig({ ...base, ...env })).toThrow(message);
 });
 
 test('sources and retention come from the environment', () => {

@@ -175,7 +175,7 @@ test('a failed alert publish releases its claim, fails the invocation, and the r
   expect(markerAfterFailure).toBeUndefined();
   expect([retried.files[0]?.alertsPublished, again.files[0]?.alertsPublished]).toEqual([1, 0]);
   expect((await receiveAlerts(p)).map((a) => a.subject)).toEqual([
-    `Glacier vault deleted: retry-alert (${ACCOUNT}, ${REGION})`,
+    `CRITICAL: Glacier vault deleted: retry-alert (${ACCOUNT}, ${REGION})`,
   ]);
   dynamodb.destroy();
   sns.destroy();

@@ -224,7 +224,7 @@ test('a failed DeleteVault is alerted too, as a FAILED attempt with its error', 
   // Assess
   // SNS caps subjects at 100 characters: the error code gives way before the vault and account.
   expect(alerts.map((a) => a.subject)).toEqual([
-    `CRITICAL: Glacier vault deletion FAILED (InvalidParameterValueException): audit-vault (${ACCOUNT}, ${REGION})`,
+    `CRITICAL: Glacier vault deletion FAILED (InvalidParamete...): audit-vault (${ACCOUNT}, ${REGION})`,
   ]);
   expect(alerts[0]?.message).toContain('InvalidParameterValueException');
   expect(alerts[0]?.attributes.outcome).toBe('failed');

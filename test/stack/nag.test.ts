@@ -3,7 +3,9 @@
  * the acknowledged ones are pinned here, so a new finding (or a new acknowledgment) fails.
  */
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { CfnResource } from 'aws-cdk-lib';
+import { App, CfnResource } from 'aws-cdk-lib';
+import { resolveRules } from '../../lambdas/shared/alert-rules';
+import { AlertForwardingStack } from '../../lib/alert-forwarding-stack';
 import { applyNagPacks } from '../../lib/nag';
 import type { TrailIndexStack } from '../../lib/trail-index-stack';
 import { buildStack } from './build-stack';
@@ -12,6 +14,11 @@ import { buildStack } from './build-stack';
 const ACKNOWLEDGED = [
   'Alerts/DeliveryDeadLetterQueue/Resource: AwsSolutions-SQS3',
   'Alerts/DeliveryDeadLetterQueue/Resource: Serverless-SQSRedrivePolicy',
+  'FastAlerts/FailureQueue/Resource: AwsSolutions-SQS3',
+  'FastAlerts/FailureQueue/Resource: Serverless-SQSRedrivePolicy',
+  'FastAlerts/Function/Resource: Serverless-LambdaDLQ',
+  'FastAlerts/Function/Resource: Serverless-LambdaTracing',
+  'FastAlerts/Role/DefaultPolicy/Resource: AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
   'Indexer/FailureDestinationQueue/Resource: AwsSolutions-SQS3',
   'Indexer/FailureDestinationQueue/Resource: Serverless-SQSRedrivePolicy',
   'Indexer/Function/Resource: Serverless-LambdaDLQ',
@@ -20,6 +27,11 @@ const ACKNOWLEDGED = [
   'Indexer/Role/DefaultPolicy/Resource: AwsSolutions-IAM5[Resource::<AuditTrailLogBucket.Arn>/AWSLogs/*]',
   'Indexer/SubscriptionDeadLetterQueue/Resource: AwsSolutions-SQS3',
   'Indexer/SubscriptionDeadLetterQueue/Resource: Serverless-SQSRedrivePolicy',
+  'TrailMonitor/FailureQueue/Resource: AwsSolutions-SQS3',
+  'TrailMonitor/FailureQueue/Resource: Serverless-SQSRedrivePolicy',
+  'TrailMonitor/Function/Resource: Serverless-LambdaDLQ',
+  'TrailMonitor/Function/Resource: Serverless-LambdaTracing',
+  'TrailMonitor/Role/DefaultPolicy/Resource: AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
   'Verifier/FailureDestinationQueue/Resource: AwsSolutions-SQS3',
   'Verifier/FailureDestinationQueue/Resource: Serverless-SQSRedrivePolicy',
   'Verifier/Function/Resource: Serverless-LambdaDLQ',
@@ -100,5 +112,37 @@ describe('cdk-nag', () => {
       expect(rule.reason.length).toBeGreaterThan(20);
       expect(rule.appliesTo?.length ?? 1).toBe(1);
     }
+  });
+});
+
+describe('cdk-nag, a forwarding stack of another alert region', () => {
+  it('has no finding at all, acknowledged or not', () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const forwarding = new AlertForwardingStack(app, 'TrailIndexStack-Alerts-eu-west-1', {
+      env: { account: '111122223333', region: 'eu-west-1' },
+      homeRegion: 'us-east-1',
+      rules: resolveRules(),
+    });
+    applyNagPacks(app, { reports: false, logIgnores: true });
+
+    // Act
+    const forwardingAnnotations = Annotations.fromStack(forwarding);
+    const findings = [
+      ...forwardingAnnotations.findError('*', Match.anyValue()),
+      ...forwardingAnnotations.findWarning('*', Match.anyValue()),
+    ].map((f) => `${f.id}: ${JSON.stringify(f.entry.data)}`);
+    const acknowledged = forwardingAnnotations
+      .findInfo('*', Match.stringLikeRegexp('^CdkNagSuppression'))
+      .map((info) =>
+        describeIgnored(info.id, info.entry.data).replace('/TrailIndexStack-Alerts-eu-west-1/', ''),
+      );
+
+    // Assess
+    expect(findings).toEqual([]);
+    expect(acknowledged.sort()).toEqual([
+      'UndeliveredEvents/Resource: AwsSolutions-SQS3',
+      'UndeliveredEvents/Resource: Serverless-SQSRedrivePolicy',
+    ]);
   });
 });

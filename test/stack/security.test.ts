@@ -581,8 +581,16 @@ describe('14 no lost delivery (Serverless SNSRedrivePolicy)', () => {
 });
 
 describe('15 no public invoke (Lambda.1)', () => {
-  it('lets only the delivery topic invoke the indexer, and only the schedule the verifier', () => {
+  it('lets only the delivery topic invoke the indexer, the schedules the verifier and trail monitor, and the fast-path rules the alerter', () => {
     const permissions = template.findResources('AWS::Lambda::Permission');
+    const fastPath = ['cloudtrail', 'dynamodb', 'events', 'glacier', 'kms', 'lambda', 's3', 'sns'].map(
+      (service) => ({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: arnOf(logicalId('AWS::Lambda::Function', 'FastAlertsFunction')),
+        Principal: 'events.amazonaws.com',
+        SourceArn: arnOf(logicalId('AWS::Events::Rule', `FastAlertsRule${service}`)),
+      }),
+    );
     expect(Object.values(permissions).map((p) => (p as { Properties: Json }).Properties)).toEqual([
       {
         Action: 'lambda:InvokeFunction',
@@ -595,6 +603,13 @@ describe('15 no public invoke (Lambda.1)', () => {
         FunctionName: arnOf(logicalId('AWS::Lambda::Function', 'VerifierFunction')),
         Principal: 'events.amazonaws.com',
         SourceArn: arnOf(logicalId('AWS::Events::Rule', 'VerifierSchedule')),
+      },
+      ...fastPath,
+      {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: arnOf(logicalId('AWS::Lambda::Function', 'TrailMonitorFunction')),
+        Principal: 'events.amazonaws.com',
+        SourceArn: arnOf(logicalId('AWS::Events::Rule', 'TrailMonitorSchedule')),
       },
     ]);
   });

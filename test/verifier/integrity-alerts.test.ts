@@ -28,7 +28,7 @@ describe('integrityAlert', () => {
     expect(alert.subject).toMatch(/^CloudTrail .+ \(111122223333, eu-west-1\)$/);
     expect(alert.ruleId).toBe(`integrity-${kind}`);
     expect(alert.eventID).toBe('s3://trail/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/12/01/x.json.gz');
-    expect(alert.body).toMatch(new RegExp(`^Rule: +integrity-${kind}$`, 'm'));
+    expect(alert.body).toMatch(new RegExp(`^Rule: +integrity-${kind} \\((critical|high)\\)$`, 'm'));
     expect(alert.attributes).toEqual(
       expect.objectContaining({ account: '111122223333', region: 'eu-west-1', outcome: 'failed' }),
     );
