@@ -31,10 +31,11 @@ function offlineEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 let workDir: string;
 
 /** `cdk synth` through the CDK CLI as a user runs it, offline, every network attempt recorded. */
-function synthOffline(name: string, args: readonly string[] = []) {
+function synthOffline(name: string, args: readonly string[] = [], extraEnv: Record<string, string> = {}) {
   const outDir = path.join(workDir, `cdk.out.${name}`);
   const networkLog = path.join(workDir, `network.${name}.log`);
   const env = offlineEnv({
+    ...extraEnv,
     NODE_OPTIONS: `--import ${pathToFileURL(path.join(__dirname, 'no-network.mjs')).href}`,
     TRAIL_INDEX_NETWORK_LOG: networkLog,
   });
@@ -101,6 +102,35 @@ describe('cdk synth', () => {
     expect(types).not.toContain('AWS::CloudTrail::Trail');
     expect(types).not.toContain('AWS::S3::Bucket');
     expect(types).toContain('AWS::Lambda::EventSourceMapping');
+  }, 180_000);
+
+  it('adds a forwarding stack for each other alert region, which cdk deploy --all deploys after the main one', () => {
+    // Act: a region from the environment, as with credentials configured.
+    const synth = synthOffline('regions', ['-c', 'alertRegions=us-east-1,eu-west-1,ap-southeast-2'], {
+      AWS_REGION: 'us-east-1',
+    });
+
+    // Assess
+    expect(synth.outcome).toEqual({ status: 0, stderr: '' });
+    expect(synth.network).toBe('');
+    const manifest = JSON.parse(readFileSync(path.join(synth.outDir, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { type: string; environment?: string; dependencies?: string[] }>;
+    };
+    const stacks = Object.entries(manifest.artifacts).filter(
+      ([, a]) => a.type === 'aws:cloudformation:stack',
+    );
+    expect(stacks.map(([id, a]) => [id, a.environment]).sort()).toEqual([
+      [DEFAULT_STACK_NAME, 'aws://unknown-account/unknown-region'],
+      [`${DEFAULT_STACK_NAME}-Alerts-ap-southeast-2`, 'aws://unknown-account/ap-southeast-2'],
+      [`${DEFAULT_STACK_NAME}-Alerts-eu-west-1`, 'aws://unknown-account/eu-west-1'],
+    ]);
+    expect(manifest.artifacts[`${DEFAULT_STACK_NAME}-Alerts-eu-west-1`]?.dependencies).toContain(
+      DEFAULT_STACK_NAME,
+    );
+    const forwarding = JSON.parse(
+      readFileSync(path.join(synth.outDir, `${DEFAULT_STACK_NAME}-Alerts-eu-west-1.template.json`), 'utf8'),
+    ) as unknown;
+    expect(JSON.stringify(forwarding)).toContain(':events:us-east-1:');
   }, 180_000);
 
   it('stops with one message naming every bad context option', () => {
