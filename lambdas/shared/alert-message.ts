@@ -297,10 +297,16 @@ export function finishAlert(parts: AlertParts): AlertMessage {
  * The custom notification format of Amazon Q Developer in chat applications: version 1.0, source
  * `custom`, content with title, description, next steps and keywords, metadata with a summary.
  * https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html
- * Markdown characters from records are escaped, so a value cannot format or link the message.
+ * Slack and Teams markdown have no escape character: `&`, `<` and `>` are written as entities (so
+ * no `<url|text>` link can be formed), each value from a record is shown in a code span (no
+ * formatting applies inside; a backquote in it becomes `'`), and the title, which names the
+ * resource, loses the characters that open formatting or links.
  */
 function chatNotification(parts: AlertParts, lines: readonly [string, string][]): string {
-  const md = (value: string) => bodyValue(value).replace(/[\\`*_~<>[\]()|#]/g, (c) => `\\${c}`);
+  const entities = (text: string) =>
+    bodyValue(text).replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+  const value = (text: string) => `\`${entities(text).replace(/`/g, "'")}\``;
+  const title = (text: string) => entities(text).replace(/[`*~[\]]/g, "'");
   const keep = new Set([
     'Outcome',
     'Vault',
@@ -315,7 +321,7 @@ function chatNotification(parts: AlertParts, lines: readonly [string, string][])
   ]);
   const description = lines
     .filter(([label]) => keep.has(label))
-    .map(([label, value]) => `*${label}:* ${md(value)}`)
+    .map(([label, text]) => `*${label}:* ${value(text)}`)
     .join('\n');
   const build = (limit: number) =>
     JSON.stringify({
@@ -324,12 +330,11 @@ function chatNotification(parts: AlertParts, lines: readonly [string, string][])
       id: `${parts.ruleId}:${parts.eventID}`.slice(0, 256),
       content: {
         textType: 'client-markdown',
-        title: md(parts.chatTitle).slice(0, 250),
-        description: `${md(parts.headline)}\n${description}`.slice(0, limit),
-        nextSteps: [
-          md(parts.next),
-          ...(parts.query === undefined ? [] : [`\`${parts.query.replace(/`/g, "'")}\``]),
-        ].map((step) => step.slice(0, 1000)),
+        title: title(parts.chatTitle).slice(0, 250),
+        description: `${entities(parts.headline)}\n${description}`.slice(0, limit),
+        nextSteps: [entities(parts.next), ...(parts.query === undefined ? [] : [value(parts.query)])].map(
+          (step) => step.slice(0, 1000),
+        ),
         keywords: parts.keywords.map((k) => attributeValue(k).slice(0, 64)),
       },
       metadata: {

@@ -127,19 +127,22 @@ describe('per-protocol message', () => {
       metadata: { eventType: 'glacier-delete-vault' },
     });
     expect(chat.content.title).toBe('CRITICAL: Glacier vault deletion FAILED: audit-vault');
-    expect(chat.content.description).toContain('*Who:* arn:aws:iam::999999999999:user/');
+    expect(chat.content.description).toContain('*Who:* `arn:aws:iam::999999999999:user/');
     expect(chat.content.nextSteps[1]).toMatch(/^`trail-index query --vault audit-vault /);
   });
 
-  test('markdown in record values is escaped in the chat message, so it cannot format or link', () => {
+  test('record values cannot format or link the chat message', () => {
     // Prepare
     const record = failedDeleteVault({
-      requestParameters: { accountId: '-', vaultName: '*x*_[y](http://e)' },
+      requestParameters: { accountId: '-', vaultName: '*x* <https://e.example|click> `y`' },
     });
     // Act
     const chat = JSON.parse(formatAlert(deleteVault, buildEventItem(record, options)).chat ?? '{}');
     // Assess
-    expect(chat.content.description).toContain('\\*x\\*\\_\\[y\\]\\(http://e\\)');
+    expect(chat.content.description).toContain("*Vault:* `*x* &lt;https://e.example|click&gt; 'y'`");
+    expect(chat.content.title).toBe(
+      "CRITICAL: Glacier vault deletion FAILED: 'x' &lt;https://e.example|click&gt; 'y'",
+    );
   });
 
   test('plain text passes through messageFor unchanged', () => {
