@@ -32,12 +32,14 @@ export async function* scanLogFile(
   body: AsyncIterable<Uint8Array>,
   sources: ReadonlySet<string>,
   stats: ScanStats = { compressedBytes: 0, decompressedBytes: 0, recordsScanned: 0, recordsSelected: 0 },
+  /** Sources wanted only for some event names (see RecordScanner). */
+  nameFilters?: ReadonlyMap<string, readonly string[]>,
 ): AsyncGenerator<SelectedRecord> {
   const input = new ByteSource(body, stats);
   try {
     const head = await input.peek(2);
     if (head.length === 0) throw new LogFileError('not-a-log-file', 'empty file');
-    const scanner = new RecordScanner(sources, stats);
+    const scanner = new RecordScanner(sources, stats, nameFilters);
     const selected: SelectedRecord[] = [];
     const gzip = head[0] === 0x1f && head[1] === 0x8b;
     const decompressed = gzip ? inflateMember(input, stats) : plain(input, stats);

@@ -118,6 +118,7 @@ export async function processLogFile(
   // trail, its bucket and key, this pipeline) only when a rule matches them.
   const indexed = deps.config.indexedSources;
   const scanned = new Set([...indexed, ...rules.map((rule) => rule.eventSource)]);
+  const nameFilters = ruleNameFilters(rules, indexed);
   const indexedAt = new Date();
   let buffer: (EventItem | CaseLinkItem)[] = [];
   let bufferBytes = 0;
@@ -142,7 +143,7 @@ export async function processLogFile(
   let body: AsyncIterable<Uint8Array> | undefined;
   try {
     body = await deps.reader.open(bucket, key);
-    for await (const { record, raw } of scanLogFile(body, scanned, stats)) {
+    for await (const { record, raw } of scanLogFile(body, scanned, stats, nameFilters)) {
       const source = record.eventSource;
       const indexedSource = typeof source === 'string' && indexed.has(source);
       const item = buildEventItem(record, {
@@ -260,6 +261,24 @@ export async function processLogFile(
   if (broken !== undefined) return result('failed', broken, published);
   if (inFlight > 0) return result('failed', 'alert-in-flight', published);
   return result('indexed', undefined, published);
+}
+
+/**
+ * For each alert rule source that is not indexed, the event names its rules name (a prefix without
+ * its `*`): only records that may have one of them are parsed.
+ */
+export function ruleNameFilters(
+  rules: readonly AlertRule[],
+  indexed: ReadonlySet<string>,
+): Map<string, string[]> {
+  const filters = new Map<string, string[]>();
+  for (const rule of rules) {
+    if (indexed.has(rule.eventSource)) continue;
+    const names = filters.get(rule.eventSource) ?? [];
+    names.push(...rule.eventNames.map((name) => name.replace(/\*$/, '')));
+    filters.set(rule.eventSource, names);
+  }
+  return filters;
 }
 
 /** The account of a log file's key (`…AWSLogs/[o-id/]<account>/CloudTrail/…`). */

@@ -38,6 +38,7 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
 const RECORDS = Buffer.from('Records');
+const ESCAPED_UNICODE = Buffer.from('\\u');
 /** `Records` with every character escaped as `\\uXXXX`. */
 const MAX_RECORDS_KEY_BYTES = 7 * 6;
 
@@ -111,14 +112,43 @@ export class RecordScanner {
   /** Its bytes, for reading four at a time. */
   private view: DataView = new DataView(new ArrayBuffer(0));
 
+  /** Sources selected only for some event names: the source's bytes and the names' bytes. */
+  private readonly nameFilters: { source: Buffer; names: Buffer[] }[];
+
+  /**
+   * @param nameFilters sources whose records are wanted only for some event names (the alert
+   *   rules' sources that are not indexed: KMS or S3 calls are frequent, and most are not alerted
+   *   on). A candidate of only such sources is parsed when one of its names appears in the record's
+   *   bytes, or an escape (`\u`) could hide one; otherwise it cannot be selected and is skipped.
+   */
   constructor(
     private readonly sources: ReadonlySet<string>,
     private readonly stats: ScanStats,
+    nameFilters: ReadonlyMap<string, readonly string[]> = new Map(),
   ) {
     const list = [...sources];
     this.patterns = list.filter((source) => source !== '').map((source) => Buffer.from(source, 'utf8'));
     // An empty source appears in every record: then every record is a candidate.
     this.everyRecordIsCandidate = list.includes('');
+    this.nameFilters = [...nameFilters].map(([source, names]) => ({
+      source: Buffer.from(source, 'utf8'),
+      names: names.map((name) => Buffer.from(name, 'utf8')),
+    }));
+    this.unfiltered = this.patterns.filter(
+      (pattern) => !this.nameFilters.some((f) => f.source.equals(pattern)),
+    );
+  }
+
+  private readonly unfiltered: Buffer[];
+
+  /** Whether a candidate record's bytes may hold a record that is selected (see nameFilters). */
+  private mayBeSelected(bytes: Buffer): boolean {
+    if (this.nameFilters.length === 0 || this.everyRecordIsCandidate) return true;
+    if (bytes.includes(ESCAPED_UNICODE)) return true;
+    if (this.unfiltered.some((pattern) => bytes.includes(pattern))) return true;
+    return this.nameFilters.some(
+      (filter) => bytes.includes(filter.source) && filter.names.some((name) => bytes.includes(name)),
+    );
   }
 
   /** Scans the next chunk of JSON text, appending the records it completes that are selected. */
@@ -413,7 +443,9 @@ export class RecordScanner {
     }
     if (!candidate) return;
     const tail = buf.subarray(this.recordStart, last + 1);
-    const raw = (parts.length === 0 ? tail : Buffer.concat([...parts, tail])).toString('utf8');
+    const bytes = parts.length === 0 ? tail : Buffer.concat([...parts, tail]);
+    if (!this.mayBeSelected(bytes)) return;
+    const raw = bytes.toString('utf8');
     let record: unknown;
     try {
       record = JSON.parse(raw);

@@ -578,3 +578,85 @@ function patch(bytes: Buffer, at: number, value: number): Buffer {
   copy[at] = value;
   return copy;
 }
+
+describe('sources wanted only for some event names (the alert rules of services not indexed)', () => {
+  const filters = new Map([['kms.amazonaws.com', ['DisableKey', 'ScheduleKeyDeletion']]]);
+  const sources = new Set([GLACIER, 'kms.amazonaws.com']);
+  const kms = (eventName: string, extra: Record<string, unknown> = {}) => ({
+    eventSource: 'kms.amazonaws.com',
+    eventName,
+    eventID: eventName,
+    ...extra,
+  });
+  const scanFiltered = async (records: unknown[]) => {
+    const stats: ScanStats = {
+      compressedBytes: 0,
+      decompressedBytes: 0,
+      recordsScanned: 0,
+      recordsSelected: 0,
+    };
+    const selected: Record<string, unknown>[] = [];
+    const body = chunked(gzipSync(Buffer.from(logFile(records))), 7);
+    for await (const { record } of scanLogFile(body, sources, stats, filters)) selected.push(record);
+    return { selected, stats };
+  };
+
+  test('a record whose bytes name none of the names is never parsed; one that may is, as JSON.parse reads it', async () => {
+    // Prepare
+    const records = [
+      kms('Decrypt'),
+      kms('DisableKey'),
+      kms('GenerateDataKey', { requestParameters: { note: 'mentions DisableKey' } }),
+      // An escape may spell a name: parsed, and selected by what JSON.parse reads.
+      kms('ScheduleKeyDeletion', { eventID: 'escaped' }),
+      glacierRecord({ eventID: 'g' }),
+    ];
+    const text = logFile(records).replace(
+      '"eventName":"ScheduleKeyDeletion"',
+      '"eventName":"Sched\\u0075leKeyDeletion"',
+    );
+
+    // Act
+    const stats: ScanStats = {
+      compressedBytes: 0,
+      decompressedBytes: 0,
+      recordsScanned: 0,
+      recordsSelected: 0,
+    };
+    const selected: string[] = [];
+    for await (const { record } of scanLogFile(
+      chunked(gzipSync(Buffer.from(text)), 5),
+      sources,
+      stats,
+      filters,
+    )) {
+      selected.push(String(record.eventID));
+    }
+
+    // Assess: Decrypt is skipped unparsed; the others are selected (the rules decide on them).
+    expect(selected).toEqual(['DisableKey', 'GenerateDataKey', 'escaped', 'g']);
+    expect(stats.recordsScanned).toBe(5);
+  });
+
+  test('with no filter, every record of the source is selected', async () => {
+    // Act
+    const stats: ScanStats = {
+      compressedBytes: 0,
+      decompressedBytes: 0,
+      recordsScanned: 0,
+      recordsSelected: 0,
+    };
+    const selected: unknown[] = [];
+    for await (const r of scanLogFile(
+      chunked(gzipSync(Buffer.from(logFile([kms('Decrypt')]))), 64),
+      sources,
+      stats,
+    ))
+      selected.push(r);
+    const filtered = await scanFiltered([kms('Decrypt')]);
+
+    // Assess
+    expect(selected).toHaveLength(1);
+    expect(filtered.selected).toEqual([]);
+  });
+});
