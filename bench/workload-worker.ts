@@ -12,10 +12,12 @@ import { createGunzip, gunzipSync } from 'node:zlib';
 import { body } from './http-body';
 import { DEFAULT_INDEXED_SOURCES } from '../lambdas/shared/config';
 import { scanLogFile, type ScanStats } from '../lambdas/indexer/log-scanner';
+import { ruleNameFilters } from '../lambdas/indexer/process-log-file';
+import { resolveRules } from '../lambdas/shared/alert-rules';
 import type { ScanMethod } from './scan-worker';
 
 export interface WorkloadMeasurement {
-  readonly method: ScanMethod;
+  readonly method: ScanMethod | 'scanner-alerts';
   readonly files: number;
   readonly records: number;
   readonly selected: number;
@@ -27,6 +29,11 @@ export interface WorkloadMeasurement {
 }
 
 const sources: ReadonlySet<string> = new Set(DEFAULT_INDEXED_SOURCES);
+// As the deployed indexer scans: the indexed sources, and the alert rules' other sources for the
+// event names the rules name.
+const alertRules = resolveRules();
+const withAlertSources: ReadonlySet<string> = new Set([...sources, ...alertRules.map((r) => r.eventSource)]);
+const nameFilters = ruleNameFilters(alertRules, sources);
 
 type FileCount = { records: number; selected: number; jsonBytes: number };
 
@@ -38,7 +45,7 @@ async function gunzipOnly(url: string): Promise<FileCount> {
   return { records: 0, selected: 0, jsonBytes: bytes };
 }
 
-async function scanner(url: string): Promise<FileCount> {
+async function scanner(url: string, alerts = false): Promise<FileCount> {
   const stats: ScanStats = {
     compressedBytes: 0,
     decompressedBytes: 0,
@@ -46,7 +53,11 @@ async function scanner(url: string): Promise<FileCount> {
     recordsSelected: 0,
   };
   // Drained for its side effects: the stats count what was scanned and selected.
-  for await (const selected of scanLogFile(await body(url), sources, stats)) void selected;
+  const body$ = await body(url);
+  const scan = alerts
+    ? scanLogFile(body$, withAlertSources, stats, nameFilters)
+    : scanLogFile(body$, sources, stats);
+  for await (const selected of scan) void selected;
   return {
     records: stats.recordsScanned,
     selected: stats.recordsSelected,
@@ -66,8 +77,19 @@ async function naive(url: string): Promise<FileCount> {
 }
 
 async function main(): Promise<void> {
-  const [method, base, ...names] = process.argv.slice(2) as [ScanMethod, string, ...string[]];
-  const run = method === 'gunzip' ? gunzipOnly : method === 'scanner' ? scanner : naive;
+  const [method, base, ...names] = process.argv.slice(2) as [
+    ScanMethod | 'scanner-alerts',
+    string,
+    ...string[],
+  ];
+  const run =
+    method === 'gunzip'
+      ? gunzipOnly
+      : method === 'scanner'
+        ? (url: string) => scanner(url)
+        : method === 'scanner-alerts'
+          ? (url: string) => scanner(url, true)
+          : naive;
   const total = { records: 0, selected: 0, jsonBytes: 0 };
   let firstFileCpuMs = 0;
   const cpuStart = process.cpuUsage();
