@@ -119,6 +119,11 @@ export async function workloadBenchmark(
           `  mix run ${run + 1}/${runs}: ${method} ${round(m.cpuMs, 0)} ms CPU, ${round(m.wallMs, 0)} ms wall`,
         );
       }
+      const deployed = await runNode<WorkloadMeasurement>(worker, ['scanner-alerts', base, ...names]);
+      withAlerts.push(deployed);
+      log(
+        `  mix run ${run + 1}/${runs}: scanner as deployed (alert rules' sources too) ${round(deployed.cpuMs, 0)} ms CPU`,
+      );
     }
     const medianName = median.path.split('/').pop() ?? '';
     for (let run = 0; run < coldRuns; run++) {
