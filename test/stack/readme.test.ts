@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_ALERT_RULES } from '../../lambdas/shared/alert-rules';
 import { CONTEXT_KEYS, DEFAULT_LIFECYCLE, DEFAULT_TRAIL_NAME } from '../../lib/config';
 
 const README = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
@@ -47,5 +48,18 @@ describe('README', () => {
     // Assess
     expect(section('architecture')).toContain('```mermaid');
     expect(section('cost')).toMatch(/Quiet[\s\S]*Busy/);
+  });
+
+  it('lists every default alert rule with its severity and source', () => {
+    // Act
+    const alerts = section('alerts');
+
+    // Assess
+    for (const rule of DEFAULT_ALERT_RULES) {
+      const row = alerts.split('\n').find((line) => line.startsWith(`| \`${rule.id}\``));
+      expect(row).toBeDefined();
+      expect(row).toContain(`| ${rule.severity} `);
+      expect(row).toContain(rule.source);
+    }
   });
 });
