@@ -39,6 +39,37 @@ const CLOSE_BRACKET = 0x5d;
 
 const RECORDS = Buffer.from('Records');
 const ESCAPED_UNICODE = Buffer.from('\\u');
+const SOURCE_KEY = Buffer.from('"eventSource"');
+const NAME_KEY = Buffer.from('"eventName"');
+const COLON_QUOTE = Buffer.from(':"');
+
+/**
+ * `[start, end)` of the string value of `key`, if the key occurs once in the record (so it is the
+ * record's own, at any depth there is no other), is followed by `:"` (compact JSON), and the value
+ * has no escape; otherwise undefined, and JSON.parse decides.
+ */
+function valueOf(bytes: Buffer, key: Buffer): [number, number] | undefined {
+  const at = bytes.indexOf(key);
+  if (at < 0 || bytes.indexOf(key, at + key.length) >= 0) return undefined;
+  const after = at + key.length;
+  if (after + 2 > bytes.length || bytes.compare(COLON_QUOTE, 0, 2, after, after + 2) !== 0) return undefined;
+  const start = at + key.length + 2;
+  const end = bytes.indexOf(QUOTE, start);
+  if (end < 0 || bytes.subarray(start, end).includes(BACKSLASH)) return undefined;
+  return [start, end];
+}
+
+function equalsAt(bytes: Buffer, [start, end]: [number, number], expected: Buffer): boolean {
+  return end - start === expected.length && bytes.compare(expected, 0, expected.length, start, end) === 0;
+}
+
+/** Whether the value is `prefix` or starts with it (names are exact, or prefixes for Lambda's). */
+function startsWithAt(bytes: Buffer, [start, end]: [number, number], prefix: Buffer): boolean {
+  return (
+    end - start >= prefix.length &&
+    bytes.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0
+  );
+}
 /** `Records` with every character escaped as `\\uXXXX`. */
 const MAX_RECORDS_KEY_BYTES = 7 * 6;
 
@@ -134,21 +165,22 @@ export class RecordScanner {
       source: Buffer.from(source, 'utf8'),
       names: names.map((name) => Buffer.from(name, 'utf8')),
     }));
-    this.unfiltered = this.patterns.filter(
-      (pattern) => !this.nameFilters.some((f) => f.source.equals(pattern)),
-    );
   }
-
-  private readonly unfiltered: Buffer[];
 
   /** Whether a candidate record's bytes may hold a record that is selected (see nameFilters). */
   private mayBeSelected(bytes: Buffer): boolean {
     if (this.nameFilters.length === 0 || this.everyRecordIsCandidate) return true;
+    // An escape may spell a key or a value: only JSON.parse can tell.
     if (bytes.includes(ESCAPED_UNICODE)) return true;
-    if (this.unfiltered.some((pattern) => bytes.includes(pattern))) return true;
-    return this.nameFilters.some(
-      (filter) => bytes.includes(filter.source) && filter.names.some((name) => bytes.includes(name)),
-    );
+    // The record's source and event name as CloudTrail writes them (compact JSON), each key found
+    // once: anything else (spacing, a second occurrence that may be nested) is left to JSON.parse.
+    const source = valueOf(bytes, SOURCE_KEY);
+    if (source === undefined) return true;
+    const filter = this.nameFilters.find((f) => equalsAt(bytes, source, f.source));
+    if (filter === undefined) return true;
+    const name = valueOf(bytes, NAME_KEY);
+    if (name === undefined) return true;
+    return filter.names.some((wanted) => startsWithAt(bytes, name, wanted));
   }
 
   /** Scans the next chunk of JSON text, appending the records it completes that are selected. */

@@ -47,6 +47,7 @@ export type Scalar = string | number | boolean | null;
 /** A condition on a record; a field is a dotted path (`requestParameters.name`). */
 export type Condition =
   | { readonly field: string; readonly equals: readonly Scalar[] }
+  | { readonly field: string; readonly notEquals: readonly Scalar[] }
   | { readonly field: string; readonly exists: boolean }
   | { readonly anyOf: readonly Condition[] }
   | { readonly check: NamedCheck };
@@ -119,6 +120,15 @@ const T1485 = 'MITRE ATT&CK T1485 (Data Destruction)';
 const TRAIL: AlertRule['resource'] = { kind: 'trail', fields: ['requestParameters.name'] };
 const BUCKET: AlertRule['resource'] = { kind: 'bucket', fields: ['requestParameters.bucketName'] };
 const KEY: AlertRule['resource'] = { kind: 'key', fields: ['requestParameters.keyId'] };
+/**
+ * The stack's own deployments: calls CloudFormation makes (a `cdk deploy` updating a function or a
+ * rule) carry `invokedBy` and `sourceIPAddress` `cloudformation.amazonaws.com`. Not alerted on the
+ * pipeline's resources, which every deployment changes; the deployment itself is in the trail.
+ */
+const NOT_BY_CLOUDFORMATION: readonly Condition[] = [
+  { field: 'userIdentity.invokedBy', notEquals: ['cloudformation.amazonaws.com'] },
+  { field: 'sourceIPAddress', notEquals: ['cloudformation.amazonaws.com'] },
+];
 const INVESTIGATE =
   'Confirm with the person or automation named under Who; if nobody expected it, treat the credentials as compromised (disable the access key or revoke the role session).';
 
@@ -326,6 +336,7 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
     eventSource: SNS,
     eventNames: ['DeleteTopic', 'SetTopicAttributes', 'RemovePermission'],
     resource: { kind: 'topic', fields: ['requestParameters.topicArn'] },
+    when: NOT_BY_CLOUDFORMATION,
   },
   {
     id: 'pipeline-subscription-removed',
@@ -336,6 +347,7 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
     eventSource: SNS,
     eventNames: ['Unsubscribe'],
     resource: { kind: 'subscription', fields: ['requestParameters.subscriptionArn'] },
+    when: NOT_BY_CLOUDFORMATION,
   },
   {
     id: 'pipeline-function-change',
@@ -352,6 +364,7 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
       'DeleteEventSourceMapping*',
     ],
     resource: { kind: 'function', fields: ['requestParameters.functionName'] },
+    when: NOT_BY_CLOUDFORMATION,
   },
   {
     id: 'pipeline-function-silenced',
@@ -362,7 +375,10 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
     eventSource: LAMBDA,
     eventNames: ['PutFunctionConcurrency*'],
     resource: { kind: 'function', fields: ['requestParameters.functionName'] },
-    when: [{ field: 'requestParameters.reservedConcurrentExecutions', equals: [0, '0'] }],
+    when: [
+      { field: 'requestParameters.reservedConcurrentExecutions', equals: [0, '0'] },
+      ...NOT_BY_CLOUDFORMATION,
+    ],
   },
   {
     id: 'pipeline-table-change',
@@ -373,6 +389,7 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
     eventSource: DYNAMODB,
     eventNames: ['DeleteTable', 'UpdateTable', 'UpdateTimeToLive'],
     resource: { kind: 'table', fields: ['requestParameters.tableName'] },
+    when: NOT_BY_CLOUDFORMATION,
   },
   {
     id: 'pipeline-event-rule-change',
@@ -383,6 +400,7 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
     eventSource: EVENTS,
     eventNames: ['DeleteRule', 'DisableRule', 'PutRule', 'RemoveTargets'],
     resource: { kind: 'event-rule', fields: ['requestParameters.name', 'requestParameters.rule'] },
+    when: NOT_BY_CLOUDFORMATION,
   },
 ];
 
@@ -427,6 +445,7 @@ function holds(condition: Condition, record: RecordLike, own: OwnResources): boo
   if ('check' in condition) return CHECKS[condition.check](record, own);
   const value = fieldValue(record, condition.field);
   if ('exists' in condition) return (value !== undefined && value !== null) === condition.exists;
+  if ('notEquals' in condition) return !condition.notEquals.some((expected) => value === expected);
   return condition.equals.some((expected) => value === expected);
 }
 
@@ -800,14 +819,16 @@ function conditionProblems(condition: unknown, at: string): string[] {
     return [`${at}.field must be a dotted field path like requestParameters.name`];
   if ('exists' in condition)
     return typeof condition.exists === 'boolean' ? [] : [`${at}.exists must be true or false`];
-  if ('equals' in condition) {
+  for (const key of ['equals', 'notEquals'] as const) {
+    if (!(key in condition)) continue;
+    const values = condition[key];
     const ok =
-      Array.isArray(condition.equals) &&
-      condition.equals.length > 0 &&
-      condition.equals.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v));
-    return ok ? [] : [`${at}.equals must list strings, numbers, booleans or null`];
+      Array.isArray(values) &&
+      values.length > 0 &&
+      values.every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v));
+    return ok ? [] : [`${at}.${key} must list strings, numbers, booleans or null`];
   }
-  return [`${at} must have equals, exists, anyOf or check`];
+  return [`${at} must have equals, notEquals, exists, anyOf or check`];
 }
 
 /** Thrown when a rule configuration is invalid; lists every problem. */

@@ -342,6 +342,25 @@ describe('default rules against CloudTrail records', () => {
     expect(matchingRules(DEFAULT_ALERT_RULES, record, own)).toEqual([]);
   });
 
+  test("the stack's own deployments (calls CloudFormation makes) do not alert on the pipeline's resources", () => {
+    const byCloudFormation = apiCallRecord(
+      'lambda.amazonaws.com',
+      'UpdateFunctionCode20150331v2',
+      { functionName: 'TrailIndexStack-IndexerFunction1A2B-xyz' },
+      {
+        sourceIPAddress: 'cloudformation.amazonaws.com',
+        userIdentity: { type: 'AssumedRole', invokedBy: 'cloudformation.amazonaws.com' },
+      },
+    );
+    const byHand = apiCallRecord('lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', {
+      functionName: 'TrailIndexStack-IndexerFunction1A2B-xyz',
+    });
+    expect(matchingRules(DEFAULT_ALERT_RULES, byCloudFormation, own)).toEqual([]);
+    expect(matchingRules(DEFAULT_ALERT_RULES, byHand, own).map((r) => r.id)).toEqual([
+      'pipeline-function-change',
+    ]);
+  });
+
   test('a key policy that cannot be read counts as dropping the grant', () => {
     const record = apiCallRecord(KMS, 'PutKeyPolicy', { keyId: KEY, policy: '{not json' });
     expect(matchingRules(DEFAULT_ALERT_RULES, record, own).map((r) => r.id)).toEqual([
@@ -416,7 +435,7 @@ describe('rule configuration', () => {
       'alertRules.rules[0].next must be text of 1-500 characters',
       'alertRules.rules[0].eventSource must be an event source like glacier.amazonaws.com',
       'alertRules.rules[0].eventNames must list event names (a final * makes one a prefix)',
-      'alertRules.rules[0].when[0] must have equals, exists, anyOf or check',
+      'alertRules.rules[0].when[0] must have equals, notEquals, exists, anyOf or check',
       'alertRules.rules[1].id "glacier-delete-vault" is already a rule\'s id',
     ]);
   });

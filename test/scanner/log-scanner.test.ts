@@ -601,12 +601,14 @@ describe('sources wanted only for some event names (the alert rules of services 
     return { selected, stats };
   };
 
-  test('a record whose bytes name none of the names is never parsed; one that may is, as JSON.parse reads it', async () => {
+  test('a record whose own event name is none of the names is never parsed; one that may be is, as JSON.parse reads it', async () => {
     // Prepare
     const records = [
       kms('Decrypt'),
       kms('DisableKey'),
       kms('GenerateDataKey', { requestParameters: { note: 'mentions DisableKey' } }),
+      // A second "eventName" (nested): which one is the record's own is for JSON.parse to say.
+      kms('DisableKey', { eventID: 'nested', requestParameters: { eventName: 'Decrypt' } }),
       // An escape may spell a name: parsed, and selected by what JSON.parse reads.
       kms('ScheduleKeyDeletion', { eventID: 'escaped' }),
       glacierRecord({ eventID: 'g' }),
@@ -634,8 +636,33 @@ describe('sources wanted only for some event names (the alert rules of services 
     }
 
     // Assess: Decrypt is skipped unparsed; the others are selected (the rules decide on them).
-    expect(selected).toEqual(['DisableKey', 'GenerateDataKey', 'escaped', 'g']);
-    expect(stats.recordsScanned).toBe(5);
+    expect(selected).toEqual(['DisableKey', 'nested', 'escaped', 'g']);
+    expect(stats.recordsScanned).toBe(6);
+  });
+
+  test('JSON that CloudTrail does not write (spacing) is left to JSON.parse, never skipped', async () => {
+    // Prepare
+    const text = logFile([kms('DisableKey', { eventID: 'spaced' })]).replace(
+      '"eventName":"DisableKey"',
+      '"eventName" : "DisableKey"',
+    );
+    // Act
+    const selected: unknown[] = [];
+    const stats: ScanStats = {
+      compressedBytes: 0,
+      decompressedBytes: 0,
+      recordsScanned: 0,
+      recordsSelected: 0,
+    };
+    for await (const { record } of scanLogFile(
+      chunked(gzipSync(Buffer.from(text)), 9),
+      sources,
+      stats,
+      filters,
+    ))
+      selected.push(record.eventID);
+    // Assess
+    expect(selected).toEqual(['spaced']);
   });
 
   test('with no filter, every record of the source is selected', async () => {
