@@ -82,13 +82,13 @@ function parseOwnResources(json: string | undefined): OwnResources {
   // the pipeline's own, whatever its name.
   const self = process.env.AWS_LAMBDA_FUNCTION_NAME;
   const functions = [
-    ...((own.functions as string[] | undefined) ?? []),
+    ...(Array.isArray(own.functions) ? (own.functions as string[]) : []),
     ...(self === undefined ? [] : [self]),
   ];
   return {
     ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== '')),
     ...(functions.length === 0 ? {} : { functions }),
-  } as OwnResources;
+  };
 }
 
 /** What to index and for how long: INDEXED_SOURCES and RETENTION_DAYS. */

@@ -21,7 +21,9 @@ export type BrokenFileReason =
   | 'untrusted-bucket'
   | 'outside-prefix'
   | 'no-such-key'
-  | 'access-denied';
+  | 'access-denied'
+  /** In S3 Glacier Flexible Retrieval or Deep Archive, not restored: GetObject's InvalidObjectState. */
+  | 'archived';
 
 /** The log file cannot be read (it is gone, or not readable by the indexer). */
 export class UnreadableFileError extends Error {

@@ -28,6 +28,15 @@ export function createS3LogReader(s3: S3Client): LogReader {
             cause: err,
           });
         }
+        // An archived object (Glacier Flexible Retrieval or Deep Archive, not restored): S3 answers
+        // 403 InvalidObjectState, which is not a permission problem.
+        if (err.name === 'InvalidObjectState') {
+          throw new UnreadableFileError(
+            'archived',
+            `s3://${bucket}/${key} is archived (${(err as { StorageClass?: string }).StorageClass ?? 'Glacier'}): restore it first, or run trail-index backfill --distributed`,
+            { cause: err },
+          );
+        }
         // A bucket policy or a KMS key policy that the indexer role does not satisfy.
         if (err.name === 'AccessDenied' || err.name.endsWith('AccessDeniedException') || status === 403) {
           throw new UnreadableFileError(

@@ -75,10 +75,11 @@ export function createTrailStateStore(options: {
         }),
       );
       if (Item === undefined) return undefined;
-      const problems = typeof Item.problems === 'object' && Item.problems !== null ? Item.problems : {};
+      const stored: unknown = Item.problems;
+      const problems = typeof stored === 'object' && stored !== null ? stored : {};
       return {
         version: typeof Item.version === 'number' ? Item.version : 0,
-        problems: problems as TrailStatusState['problems'],
+        problems: problems,
       };
     },
     async put(trailArn, next, expected) {

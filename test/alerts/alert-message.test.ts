@@ -10,6 +10,11 @@ import { buildEventItem } from '../../lambdas/shared/event-item';
 import { failedDeleteVault, glacierRecord, seedGlacierRecords, supportRecord } from '../harness/factories';
 
 const options = { logBucket: 'trail-bucket', logKey: 'AWSLogs/1/x.json.gz', indexedAt: new Date() };
+/** The parts of a chat notification the tests read. */
+interface Chat {
+  content: { title: string; description: string; nextSteps: string[] };
+}
+
 const deleteVault = DEFAULT_ALERT_RULES[0] as AlertRule;
 
 describe('formatAlert', () => {
@@ -119,7 +124,7 @@ describe('per-protocol message', () => {
     expect(published.MessageStructure).toBe('json');
     expect(messageFor('email', published.Message)).toBe(alert.body);
     expect(messageFor('sqs', published.Message)).toBe(alert.body);
-    const chat = JSON.parse(messageFor('https', published.Message)) as Record<string, any>;
+    const chat = JSON.parse(messageFor('https', published.Message)) as Chat;
     expect(chat).toMatchObject({
       version: '1.0',
       source: 'custom',
@@ -137,7 +142,7 @@ describe('per-protocol message', () => {
       requestParameters: { accountId: '-', vaultName: '*x* <https://e.example|click> `y`' },
     });
     // Act
-    const chat = JSON.parse(formatAlert(deleteVault, buildEventItem(record, options)).chat ?? '{}');
+    const chat = JSON.parse(formatAlert(deleteVault, buildEventItem(record, options)).chat ?? '{}') as Chat;
     // Assess
     expect(chat.content.description).toContain("*Vault:* `*x* &lt;https://e.example|click&gt; 'y'`");
     expect(chat.content.title).toBe(

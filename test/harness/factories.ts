@@ -214,7 +214,10 @@ export function apiCallRecord(
  * log-file-only fields), `source` is `aws.<service>`.
  */
 export function apiCallEvent(record: CloudTrailRecord): Record<string, unknown> {
-  const source = String(record.eventSource ?? '').replace(/\.amazonaws\.com$/, '');
+  const source = (typeof record.eventSource === 'string' ? record.eventSource : '').replace(
+    /\.amazonaws\.com$/,
+    '',
+  );
   return {
     version: '0',
     id: randomUUID(),

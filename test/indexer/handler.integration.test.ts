@@ -188,6 +188,8 @@ describe('the seed records', () => {
           account: '999999999999',
           region: 'us-east-1',
           outcome: 'succeeded',
+          severity: 'critical',
+          rule: 'glacier-delete-vault',
         },
       }),
     ]);
@@ -208,6 +210,8 @@ test('the alert arrives on the alert topic with a readable body and filter attri
     account: ACCOUNT,
     region: REGION,
     outcome: 'succeeded',
+    severity: 'critical',
+    rule: 'glacier-delete-vault',
   });
   expect(alerts[0]?.message).toContain(`arn:aws:sts::${ACCOUNT}:assumed-role/Ops/ops-session`);
   expect(alerts[0]?.message).toMatch(/MFA:\s+yes/);
@@ -532,7 +536,12 @@ describe('a record larger than the scanner keeps (MAX_RECORD_BYTES)', () => {
 
   test('one of another service: skipped, and the file is indexed', async () => {
     // Prepare
-    const big = otherServiceRecord({ requestParameters: { note: blob } });
+    // A service neither indexed nor watched by an alert rule (S3 is: its bucket rules).
+    const big = otherServiceRecord({
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'RunInstances',
+      requestParameters: { note: blob },
+    });
     const key = logFileKey();
     await putObject(p, key, logFileBody([before, big]));
 

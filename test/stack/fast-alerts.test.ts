@@ -248,7 +248,7 @@ describe('a forwarding stack', () => {
             Id: 'Target0',
             RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^ForwardRole/), 'Arn'] },
           },
-        ].map((t) => ({ ...t, DeadLetterConfig: expect.anything() })),
+        ].map((t) => ({ ...t, DeadLetterConfig: expect.anything() as unknown })),
       );
     }
     forwardingTemplate.resourceCountIs('AWS::Lambda::Function', 0);
