@@ -139,6 +139,23 @@ export interface TrailIndexOptions {
    * @default - the default rules
    */
   readonly alertRules?: AlertRuleConfig;
+  /**
+   * Deploy the distributed backfill (Step Functions Distributed Map; costs nothing while idle).
+   * @default true
+   */
+  readonly distributedBackfill?: boolean;
+  /**
+   * Child executions of the distributed backfill at once (its Lambda concurrency); each start may
+   * ask for another with `--max-concurrency`.
+   * @default 100
+   */
+  readonly backfillMaxConcurrency?: number;
+  /**
+   * A bucket with S3 Inventory reports of the log bucket: the backfill may read its manifests
+   * (`backfill --distributed --inventory s3://…/manifest.json`).
+   * @default - items come from listing the trail's prefix
+   */
+  readonly backfillInventoryBucket?: string;
 }
 
 /**
@@ -206,6 +223,9 @@ export const CONTEXT_KEYS = [
   'alertRegions',
   'alertRules',
   'alertRulesFile',
+  'distributedBackfill',
+  'backfillMaxConcurrency',
+  'backfillInventoryBucket',
 ] as const satisfies readonly (keyof TrailIndexOptions | 'alertRulesFile')[];
 
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -323,6 +343,20 @@ export function validateOptions(options: TrailIndexOptions): string[] {
       problems.push(
         `alertRegions must be region names like eu-west-1 (bad: ${bad.map((r) => `"${r}"`).join(', ')})`,
       );
+  }
+  if (
+    options.backfillMaxConcurrency !== undefined &&
+    (!isPositiveInteger(options.backfillMaxConcurrency) || options.backfillMaxConcurrency > 10_000)
+  ) {
+    // Distributed Map runs at most 10,000 child executions at once ("Step Functions service quotas").
+    problems.push(
+      `backfillMaxConcurrency must be a whole number from 1 to 10000 (got ${String(options.backfillMaxConcurrency)})`,
+    );
+  }
+  if (options.backfillInventoryBucket !== undefined && !BUCKET_NAME.test(options.backfillInventoryBucket)) {
+    problems.push(
+      `backfillInventoryBucket must be an S3 bucket name (got "${options.backfillInventoryBucket}")`,
+    );
   }
   if (options.alertRules !== undefined) {
     problems.push(...validateRuleConfig(options.alertRules));
@@ -489,6 +523,14 @@ export function optionsFromContext(read: ContextReader): TrailIndexOptions {
     return days('indexRetentionDays');
   };
 
+  const flag = (key: ContextKey): boolean | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    problems.push(`${key} must be true or false (got ${JSON.stringify(value)})`);
+    return undefined;
+  };
   const ruleConfig = (): AlertRuleConfig | undefined => {
     // An object from cdk.json, JSON text from -c, or a file.
     const value = read('alertRules');
@@ -544,6 +586,9 @@ export function optionsFromContext(read: ContextReader): TrailIndexOptions {
     existingTrailArn: text('existingTrailArn'),
     alertRegions: list('alertRegions'),
     alertRules: ruleConfig(),
+    distributedBackfill: flag('distributedBackfill'),
+    backfillMaxConcurrency: days('backfillMaxConcurrency'),
+    backfillInventoryBucket: text('backfillInventoryBucket'),
   };
   problems.push(...validateOptions(options));
   if (problems.length > 0) throw new InvalidConfigurationError(problems);

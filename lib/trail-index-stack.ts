@@ -12,6 +12,7 @@ import {
   type TrailIndexOptions,
 } from './config';
 import { Alerts } from './constructs/alerts';
+import { DistributedBackfill } from './constructs/distributed-backfill';
 import { FastAlerts } from './constructs/fast-alerts';
 import { TrailMonitor } from './constructs/trail-monitor';
 import { AuditTrail } from './constructs/audit-trail';
@@ -43,6 +44,8 @@ export class TrailIndexStack extends Stack {
   public readonly verifier: IntegrityVerifier;
   /** Alerts in seconds, from EventBridge. */
   public readonly fastAlerts: FastAlerts;
+  /** History on Step Functions Distributed Map; absent with `distributedBackfill: false`. */
+  public readonly backfill?: DistributedBackfill;
   /** GetTrailStatus checks; absent with an existing trail whose ARN was not given. */
   public readonly trailMonitor?: TrailMonitor;
   public readonly monitoring: Monitoring;
@@ -157,6 +160,29 @@ export class TrailIndexStack extends Stack {
       alertEnvironment,
       ...(props.indexRetentionDays === undefined ? {} : { retentionDays: props.indexRetentionDays }),
     });
+    if (props.distributedBackfill ?? true) {
+      this.backfill = new DistributedBackfill(this, 'Backfill', {
+        ...reader,
+        logBucket: this.logBucket,
+        logKeyPrefix: keyPrefix,
+        ...(this.logKey === undefined ? {} : { logKey: this.logKey }),
+        table: this.index.table,
+        alertTopic: this.alerts.topic,
+        environment: this.indexer.environment,
+        ...(props.backfillInventoryBucket === undefined
+          ? {}
+          : {
+              inventoryBucket: s3.Bucket.fromBucketName(
+                this,
+                'InventoryBucket',
+                props.backfillInventoryBucket,
+              ),
+            }),
+        ...(props.backfillMaxConcurrency === undefined
+          ? {}
+          : { maxConcurrency: props.backfillMaxConcurrency }),
+      });
+    }
     if (trailArn !== undefined) {
       this.trailMonitor = new TrailMonitor(this, 'TrailMonitor', {
         trailArn,
@@ -310,6 +336,18 @@ export class TrailIndexStack extends Stack {
         value: indexedSources.join(','),
         description: 'Event sources the indexer indexes (read by trail-index backfill and redrive)',
       },
+      ...(this.backfill === undefined
+        ? {}
+        : {
+            backfillStateMachineArn: {
+              value: this.backfill.stateMachine.stateMachineArn,
+              description: 'The distributed backfill (trail-index backfill --distributed)',
+            },
+            backfillMaxConcurrency: {
+              value: String(this.backfill.maxConcurrency),
+              description: 'Child executions of the distributed backfill at once, by default',
+            },
+          }),
       indexRetentionDays: {
         value: props.indexRetentionDays === undefined ? 'keep' : String(props.indexRetentionDays),
         description: 'Days an indexed event is kept, or keep (read by trail-index backfill and redrive)',

@@ -101,4 +101,7 @@ export const STACK_OUTPUT = {
   /** The roles that read the bucket, for a log-archive account's bucket and key policies. */
   indexerRoleArn: 'IndexerRoleArn',
   verifierRoleArn: 'VerifierRoleArn',
+  /** The distributed backfill's state machine, and its default concurrency. */
+  backfillStateMachineArn: 'BackfillStateMachineArn',
+  backfillMaxConcurrency: 'BackfillMaxConcurrency',
 } as const;

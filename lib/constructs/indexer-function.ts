@@ -149,6 +149,8 @@ export class IndexerFunction extends Construct {
   public readonly subscriptionDeadLetterQueue: sqs.Queue;
   /** Invocations that still failed after Lambda's retries (`OnFailure` destination). */
   public readonly failureDestinationQueue: sqs.Queue;
+  /** The function's configuration, for another function that indexes the same way (the backfill). */
+  public readonly environment: Readonly<Record<string, string>>;
 
   public constructor(scope: Construct, id: string, props: IndexerFunctionProps) {
     super(scope, id);
@@ -191,6 +193,7 @@ export class IndexerFunction extends Construct {
     if (props.indexedAccounts !== undefined)
       environment[ENV.indexedAccounts] = props.indexedAccounts.join(',');
     if (props.readerRoleArn !== undefined) environment[ENV.logReaderRoleArn] = props.readerRoleArn;
+    this.environment = environment;
 
     const projectRoot = path.resolve(__dirname, '..', '..');
     this.function = new nodejs.NodejsFunction(this, 'Function', {
