@@ -15,6 +15,7 @@ const TESTS = [
   'test/cli/',
   'test/verifier/',
   'test/alerts/',
+  'test/backfill/',
   'test/harness/node-version',
 ];
 

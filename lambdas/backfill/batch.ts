@@ -8,7 +8,7 @@
 import { processLogFile, type IndexerDeps } from '../indexer/process-log-file';
 import { mapLimited } from '../shared/map-limited';
 import { archiveState, RESTORE_TIERS, type RestoreTier } from './archive';
-import { inRange } from './plan';
+import { deliveryDay, inRange } from './plan';
 
 /** What the state machine passes to every batch (the ItemBatcher's BatchInput). */
 export interface BatchInput {
@@ -98,7 +98,8 @@ export async function processBatch(
   const range = { since: new Date(input.since), until: new Date(input.until) };
   const results = await mapLimited(items, deps.concurrency ?? 4, async (item): Promise<KeyResult> => {
     const key = input.keysEncoded === true ? decodeURIComponent(item.Key.replace(/\+/g, ' ')) : item.Key;
-    if (!inRange(key, range)) return { key, status: 'out-of-range' };
+    // Other keys (digests, Insights files) are classified, unread, by processLogFile.
+    if (deliveryDay(key) !== undefined && !inRange(key, range)) return { key, status: 'out-of-range' };
     // The storage class the reader gave; none (a pending list from an earlier round, an inventory
     // without the field) is found out by reading.
     if (item.StorageClass !== undefined && archiveState(item.StorageClass, undefined) !== 'available') {
