@@ -16,6 +16,7 @@ import { BackfillCheckpoint, defaultCheckpointPath } from '../checkpoint';
 import { DeployedSettings, deployedSettings, readStackOutputs, requireOutput } from '../deployment';
 import { CliError, UsageError } from '../errors';
 import { parseTimeRange } from '../time';
+import { distributedBackfill, type DistributedOptions } from './backfill-distributed';
 
 interface BackfillCommandOptions extends IndexerTuning {
   readonly stack?: string | true;
@@ -32,6 +33,7 @@ interface BackfillCommandOptions extends IndexerTuning {
   readonly restart?: boolean;
   readonly maxFiles?: number;
   readonly progress: boolean;
+  readonly distributed?: boolean;
 }
 
 /** Indexer settings given on the command line; they win over the stack's outputs. */
@@ -134,7 +136,51 @@ export function backfillCommand(): Command {
     .option('--checkpoint <file>', 'checkpoint file (default: .trail-index/backfill-<stack or bucket>.json)')
     .option('--restart', 'ignore the checkpoint and start over (it is then rewritten)')
     .option('--max-files <n>', 'stop after this many files (run again to continue)', positiveInteger)
-    .option('--no-progress', 'no progress bar or progress lines');
+    .option('--no-progress', 'no progress bar or progress lines')
+    .option(
+      '--distributed',
+      "run on the deployed stack's Step Functions backfill (Distributed Map) instead of this machine: for years of history and archived files",
+    )
+    .option('--account <id>', 'with --distributed: only this account')
+    .option('--region <region>', 'with --distributed and --account: only this region')
+    .addOption(
+      new Option(
+        '--restore-tier <tier>',
+        'with --distributed: the retrieval tier for archived files (never Expedited)',
+      )
+        .choices(['Bulk', 'Standard'])
+        .default('Bulk'),
+    )
+    .option(
+      '--restore-days <n>',
+      'with --distributed: days a restored copy is kept (default 3)',
+      positiveInteger,
+    )
+    .option(
+      '--max-concurrency <n>',
+      "with --distributed: child executions at once (default: the stack's)",
+      positiveInteger,
+    )
+    .option('--inventory <s3-uri>', 'with --distributed: read the files from this S3 Inventory manifest.json')
+    .option(
+      '--events-per-file <n>',
+      'with --distributed --dry-run: Glacier and Support events per file, for the estimate',
+      Number,
+      1,
+    )
+    .addOption(
+      new Option(
+        '--status [execution-arn]',
+        "a distributed backfill's progress (default: the last started here)",
+      ),
+    )
+    .addOption(
+      new Option(
+        '--attach [execution-arn]',
+        'follow a distributed backfill until it ends (Ctrl-C stops watching only)',
+      ),
+    )
+    .addOption(new Option('--redrive [execution-arn]', "rerun a distributed backfill's failed batches"));
   addIndexerOptions(command);
   addAwsOptions(command);
   command.addHelpText(
@@ -148,9 +194,23 @@ checkpoint and stops; run the same command again to resume.
 Examples:
   trail-index backfill --stack --since 2026-01-01 --dry-run
   trail-index backfill --stack --since 90d --concurrency 16
-  trail-index backfill --stack MyTrailIndex --prefix audit --since 2026-11-01 --until 2026-11-15 --alerts`,
+  trail-index backfill --stack MyTrailIndex --prefix audit --since 2026-11-01 --until 2026-11-15 --alerts
+
+Years of history, archived files included, on AWS's own engine (see the README):
+  trail-index backfill --stack --distributed --since 2019-01-01 --dry-run
+  trail-index backfill --stack --distributed --since 2019-01-01
+  trail-index backfill --stack --status`,
   );
-  return command.action(async (options: BackfillCommandOptions, cmd: Command) => {
+  return command.action(async (options: BackfillCommandOptions & DistributedOptions, cmd: Command) => {
+    if (
+      options.distributed === true ||
+      options.status !== undefined ||
+      options.attach !== undefined ||
+      options.redrive !== undefined
+    ) {
+      await distributedBackfill(options);
+      return;
+    }
     await backfill({ ...options, debug: cmd.optsWithGlobals<{ debug?: boolean }>().debug === true });
   });
 }

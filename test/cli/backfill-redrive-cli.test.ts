@@ -6,8 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -23,44 +22,9 @@ import {
 } from '../harness/factories';
 import { createTestPipeline, getEvent, putObject, receiveAlerts, TestPipeline } from '../harness/pipeline';
 import { runCli, STACK_FRAME } from './run-cli';
+import { startCloudFormation } from '../harness/cloudformation-endpoint';
 
 const STACK = 'TrailIndexTest';
-
-/** Answers `DescribeStacks` for {@link STACK} with the given outputs (AWS Query protocol, XML). */
-async function startCloudFormation(
-  outputs: Record<string, string>,
-): Promise<{ url: string; server: Server }> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => {
-      body += chunk.toString('utf8');
-    });
-    req.on('end', () => {
-      const params = new URLSearchParams(body);
-      res.setHeader('content-type', 'text/xml');
-      if (params.get('Action') !== 'DescribeStacks' || params.get('StackName') !== STACK) {
-        res.statusCode = 400;
-        res.end(
-          '<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>' +
-            `<Message>Stack with id ${params.get('StackName') ?? ''} does not exist</Message></Error>` +
-            '<RequestId>1</RequestId></ErrorResponse>',
-        );
-        return;
-      }
-      const members = Object.entries(outputs)
-        .map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`)
-        .join('');
-      res.end(
-        '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult>' +
-          `<Stacks><member><StackName>${STACK}</StackName><StackId>arn:aws:cloudformation:us-east-1:999999999999:stack/${STACK}/1</StackId>` +
-          `<CreationTime>2026-11-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${members}</Outputs></member></Stacks>` +
-          '</DescribeStacksResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></DescribeStacksResponse>',
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
 
 let p: TestPipeline;
 let cloudFormation: { url: string; server: Server };
@@ -83,7 +47,7 @@ beforeAll(async () => {
   p = await createTestPipeline();
   failureQueue = await createQueue('failure-destination');
   deadLetterQueue = await createQueue('subscription-dlq');
-  cloudFormation = await startCloudFormation({
+  cloudFormation = await startCloudFormation(STACK, {
     [STACK_OUTPUT.logBucketName]: p.bucket,
     [STACK_OUTPUT.tableName]: p.tableName,
     [STACK_OUTPUT.alertTopicArn]: p.alertTopicArn,
