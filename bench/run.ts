@@ -12,6 +12,12 @@ import { build } from 'esbuild';
 import { coldStartBenchmark, type ColdStartResult } from './cold-start';
 import { costPerMillion, type CostResult } from './cost';
 import { e2eLatencyBenchmark, type E2eResult } from './e2e-latency';
+import { backfillBenchmark, type BackfillBenchResult } from './backfill-bench';
+import { estimateBackfill } from '../cli/backfill-estimate';
+import {
+  DEFAULT_BACKFILL_MAX_CONCURRENCY,
+  BACKFILL_ITEMS_PER_BATCH,
+} from '../lib/constructs/distributed-backfill';
 import { workloadBenchmark, type WorkloadResult } from './workload';
 import { ensureFile, FILES } from './data';
 import {
@@ -106,6 +112,14 @@ async function main(): Promise<void> {
     e2e = { error: String(err) };
   }
 
+  log("8. the distributed backfill's child function on the emulators ...");
+  let backfill: BackfillBenchResult | { error: string };
+  try {
+    backfill = await backfillBenchmark(5, log);
+  } catch (err) {
+    backfill = { error: String(err) };
+  }
+
   let cost: CostResult | { error: string };
   if ('error' in workload) {
     cost = { error: `needs the realistic mix: ${workload.error}` };
@@ -162,6 +176,9 @@ async function main(): Promise<void> {
     workload,
     e2e,
     cost,
+    backfill,
+    backfillProjection:
+      'error' in backfill ? backfill : projectTenMillion(backfill.keysPerSecondPerChild.median),
   };
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 
@@ -235,6 +252,17 @@ async function main(): Promise<void> {
   }
   log('');
   reportWorkload(workload, e2e, cost, previous, log);
+  if ('error' in backfill) {
+    log(`Distributed backfill: failed: ${backfill.error}`);
+  } else {
+    const projection = projectTenMillion(backfill.keysPerSecondPerChild.median);
+    const e = projection.estimate;
+    log(
+      `Distributed backfill, one child (batches of ${backfill.keysPerBatch} files of ${backfill.jsonKBPerFile} KB JSON): ${show(backfill.keysPerSecondPerChild, 0, ' keys/s')}; ` +
+        `10 million objects at ${projection.maxConcurrency} children: ${e.hours.indexing} h indexing + up to ${e.hours.restoreWait} h of restores; ` +
+        `$${e.dollars.total} (restores $${round(e.dollars.restoreRequests + e.dollars.restoreRetrieval + e.dollars.restoredCopies, 2)}, S3 $${e.dollars.s3Requests}, Step Functions $${e.dollars.stepFunctions}, Lambda $${e.dollars.lambda}, DynamoDB $${e.dollars.dynamodb}, KMS ≤ $${e.dollars.kms})`,
+    );
+  }
   log(`\nresults: ${RESULTS} (${results.durationSeconds} s)`);
 }
 
@@ -317,6 +345,41 @@ function reportWorkload(
         `storage $${cost.storagePerMillionEventsPerMonth}/month`,
     );
   }
+}
+
+/**
+ * Seven years of a log file every 5 minutes is 10 million objects across accounts and regions; with
+ * this stack's lifecycle, the last 90 days are in S3 Standard, days 90 to 365 in Glacier Flexible
+ * Retrieval and the rest in Deep Archive. 20 KB per gzip file, one Glacier or Support event per file.
+ */
+export function projectTenMillion(keysPerSecondPerChild: number) {
+  const objects = 10_000_000;
+  const share = { STANDARD: 90 / 2557, GLACIER: (365 - 90) / 2557, DEEP_ARCHIVE: (2557 - 365) / 2557 };
+  const byClass = Object.fromEntries(
+    Object.entries(share).map(([cls, s]) => [
+      cls,
+      { objects: Math.round(objects * s), bytes: Math.round(objects * s) * 20_000 },
+    ]),
+  );
+  return {
+    assumptions:
+      '10 million objects, 20 KB each; Standard 90 days, Glacier Flexible Retrieval to 365, Deep Archive after; Bulk restores kept 3 days; 1 event per file',
+    keysPerSecondPerChild: Math.round(keysPerSecondPerChild),
+    maxConcurrency: DEFAULT_BACKFILL_MAX_CONCURRENCY,
+    estimate: estimateBackfill(
+      { byClass, listRequests: objects / 1000 },
+      {
+        restoreTier: 'Bulk',
+        restoreDays: 3,
+        maxConcurrency: DEFAULT_BACKFILL_MAX_CONCURRENCY,
+        itemsPerBatch: BACKFILL_ITEMS_PER_BATCH,
+        keysPerSecondPerChild,
+        lambdaMemoryMb: 1024,
+        eventsPerFile: 1,
+        writeUnitsPerEvent: 6.31,
+      },
+    ),
+  };
 }
 
 main().catch((err: unknown) => {

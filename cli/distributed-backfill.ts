@@ -17,7 +17,7 @@ import {
 import type { RestoreTier } from '../lambdas/backfill/archive';
 import type { Totals } from '../lambdas/backfill/collect';
 import { type BackfillRange, deliveryDay, inRange } from '../lambdas/backfill/plan';
-import type { ClassCount, RangeInventory } from './backfill-estimate';
+import type { RangeInventory } from './backfill-estimate';
 
 /** Counts the log files of the range under `prefix`, by storage class, as the backfill would list them. */
 export async function countRange(
@@ -46,7 +46,7 @@ export async function countRange(
     onPage?.(seen);
     token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
   } while (token !== undefined);
-  return { byClass: byClass as Record<string, ClassCount>, listRequests };
+  return { byClass: byClass, listRequests };
 }
 
 export interface StartRequest {

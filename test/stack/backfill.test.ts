@@ -60,7 +60,7 @@ describe('the state machine', () => {
       ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' } },
       ItemBatcher: {
         MaxItemsPerBatch: 200,
-        BatchInput: expect.objectContaining({ 'restoreTier.$': '$.restoreTier' }),
+        BatchInput: expect.objectContaining({ 'restoreTier.$': '$.restoreTier' }) as unknown,
       },
       MaxConcurrencyPath: '$.maxConcurrency',
       ToleratedFailurePercentage: 5,
@@ -71,7 +71,7 @@ describe('the state machine', () => {
     });
     expect(states.InventoryFiles).toMatchObject({
       ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'MANIFEST' } },
-      ItemBatcher: { BatchInput: expect.objectContaining({ keysEncoded: true }) },
+      ItemBatcher: { BatchInput: expect.objectContaining({ keysEncoded: true }) as unknown },
     });
     expect(states.PendingFiles).toMatchObject({
       ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' } },
