@@ -140,6 +140,12 @@ export interface TrailIndexOptions {
    */
   readonly alertRules?: AlertRuleConfig;
   /**
+   * The storage class log files move to at `glacierTransitionDays`: `flexible` (S3 Glacier Flexible
+   * Retrieval) or `instant` (S3 Glacier Instant Retrieval: readable without a restore).
+   * @default 'flexible'
+   */
+  readonly firstArchiveClass?: 'flexible' | 'instant';
+  /**
    * Deploy the distributed backfill (Step Functions Distributed Map; costs nothing while idle).
    * @default true
    */
@@ -181,6 +187,7 @@ const TRAIL_OPTIONS = [
   'noncurrentVersionExpirationDays',
   'abortIncompleteMultipartUploadDays',
   'accessLogExpirationDays',
+  'firstArchiveClass',
 ] as const satisfies readonly (keyof TrailIndexOptions)[];
 
 /** The options that only make sense with an existing trail. */
@@ -220,6 +227,7 @@ export const CONTEXT_KEYS = [
   'existingLogBucket',
   ...ATTACH_OPTIONS,
   'indexedAccounts',
+  'firstArchiveClass',
   'alertRegions',
   'alertRules',
   'alertRulesFile',
@@ -343,6 +351,15 @@ export function validateOptions(options: TrailIndexOptions): string[] {
       problems.push(
         `alertRegions must be region names like eu-west-1 (bad: ${bad.map((r) => `"${r}"`).join(', ')})`,
       );
+  }
+  if (
+    options.firstArchiveClass !== undefined &&
+    options.firstArchiveClass !== 'flexible' &&
+    options.firstArchiveClass !== 'instant'
+  ) {
+    problems.push(
+      `firstArchiveClass must be flexible or instant (got "${String(options.firstArchiveClass)}")`,
+    );
   }
   if (
     options.backfillMaxConcurrency !== undefined &&
@@ -586,6 +603,7 @@ export function optionsFromContext(read: ContextReader): TrailIndexOptions {
     existingTrailArn: text('existingTrailArn'),
     alertRegions: list('alertRegions'),
     alertRules: ruleConfig(),
+    firstArchiveClass: text('firstArchiveClass') as TrailIndexOptions['firstArchiveClass'],
     distributedBackfill: flag('distributedBackfill'),
     backfillMaxConcurrency: days('backfillMaxConcurrency'),
     backfillInventoryBucket: text('backfillInventoryBucket'),

@@ -73,6 +73,7 @@ export class TrailIndexStack extends Stack {
         organizationId: props.organizationId,
         managementAccountId: props.managementAccountId,
         lifecycle: resolveLifecycle(props),
+        ...(props.firstArchiveClass === undefined ? {} : { firstArchiveClass: props.firstArchiveClass }),
       });
       this.logBucket = this.audit.logBucket;
       this.logKey = this.audit.key;

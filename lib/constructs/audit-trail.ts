@@ -39,6 +39,13 @@ export interface AuditTrailProps {
    * noncurrent versions after 30, incomplete uploads after 7, access logs after 365
    */
   readonly lifecycle?: Partial<LifecycleDays>;
+  /**
+   * The storage class of the first transition: `flexible` (S3 Glacier Flexible Retrieval, read only
+   * after a restore of hours) or `instant` (S3 Glacier Instant Retrieval, read directly, so that
+   * backfill and verification of that period need no restore). See the README's cost trade-off.
+   * @default 'flexible'
+   */
+  readonly firstArchiveClass?: 'flexible' | 'instant';
 }
 
 /**
@@ -172,7 +179,13 @@ export class AuditTrail extends Construct {
     });
 
     const transitions = [
-      { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(days.glacierTransitionDays) },
+      {
+        storageClass:
+          props.firstArchiveClass === 'instant'
+            ? s3.StorageClass.GLACIER_INSTANT_RETRIEVAL
+            : s3.StorageClass.GLACIER,
+        transitionAfter: Duration.days(days.glacierTransitionDays),
+      },
       {
         storageClass: s3.StorageClass.DEEP_ARCHIVE,
         transitionAfter: Duration.days(days.deepArchiveTransitionDays),

@@ -11,7 +11,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { NagSuppressions } from 'cdk-nag';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
 import { MAX_ROUNDS } from '../../lambdas/backfill/archive';
 import { BUNDLING, grantLogReads, logsRoot } from './indexer-function';
@@ -61,6 +61,15 @@ export interface DistributedBackfillProps {
  * `processLogFile`). Archived files are restored first and read in a later round; the machine
  * waits an hour between rounds and stops when nothing is pending.
  */
+/** One acknowledgment per IAM5 finding (each names what it applies to). */
+function acknowledge(node: IConstruct, reason: string, appliesTo: (string | { regex: string })[]): void {
+  NagSuppressions.addResourceSuppressions(
+    node,
+    appliesTo.map((what) => ({ id: 'AwsSolutions-IAM5', reason, appliesTo: [what] })),
+    true,
+  );
+}
+
 export class DistributedBackfill extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly function: nodejs.NodejsFunction;
@@ -152,7 +161,8 @@ export class DistributedBackfill extends Construct {
           retention: logs.RetentionDays.THREE_MONTHS,
           removalPolicy: RemovalPolicy.RETAIN,
         }),
-        level: sfn.LogLevel.ERROR,
+        // Every state of the parent (a few dozen per round; each child logs in its function).
+        level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },
     });
@@ -164,7 +174,8 @@ export class DistributedBackfill extends Construct {
         conditions: { StringLike: { 's3:prefix': [`${logsRoot(props.logKeyPrefix)}*`] } },
       }),
     );
-    this.results.grantReadWrite(this.stateMachine);
+    this.results.grantRead(this.stateMachine);
+    this.results.grantPut(this.stateMachine);
     props.inventoryBucket?.grantRead(this.stateMachine);
 
     NagSuppressions.addResourceSuppressions(this.results, [
@@ -174,29 +185,51 @@ export class DistributedBackfill extends Construct {
           'Working files of a backfill run, expired after 30 days; the trail itself records every access.',
       },
     ]);
-    NagSuppressions.addResourceSuppressions(
+    const results = '/^Resource::<BackfillResults[0-9A-F]*\\.Arn>\\/\\*$/';
+    const grantWildcards = [
+      'Action::s3:Abort*',
+      'Action::s3:GetBucket*',
+      'Action::s3:GetObject*',
+      'Action::s3:List*',
+    ];
+    acknowledge(
       this.role.node.findChild('DefaultPolicy'),
+      'The function reads and restores only [prefix/]AWSLogs/* of the trail bucket, publishes to the encrypted alert topic (kms:GenerateDataKey* on its key), and reads and writes (grantRead, grantPut) its own results bucket.',
       [
+        'Action::kms:GenerateDataKey*',
+        ...grantWildcards,
         {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'CloudTrail writes its files under [prefix/]AWSLogs/<account>/...; the function reads and restores only that prefix, publishes to the encrypted alert topic (kms:GenerateDataKey*) and reads and writes its own results bucket.',
+          regex:
+            '/^Resource::(<.*LogBucket.*\\.Arn>|arn:<AWS::Partition>:s3:::[a-z0-9.-]+)\\/.*AWSLogs\\/\\*$/',
         },
+        { regex: results },
       ],
-      true,
     );
-    NagSuppressions.addResourceSuppressions(
-      this.stateMachine,
+    acknowledge(
+      this.stateMachine.role.node.findChild('DefaultPolicy'),
+      'The state machine invokes its function (and the function\'s versions), reads and writes its results bucket (the ResultWriter and the pending lists), and delivers its logs: the CloudWatch Logs delivery actions support no resource-level permissions (Resource "*").',
       [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            "The Distributed Map starts its own child executions (states:StartExecution on this state machine's executions), invokes the function and its versions, and reads and writes the results bucket.",
-        },
-        { id: 'AwsSolutions-SF2', reason: 'X-Ray adds cost; each child is logged by its function.' },
+        ...grantWildcards,
+        'Resource::*',
+        { regex: '/^Resource::<BackfillFunction[0-9A-F]*\\.Arn>:\\*$/' },
+        { regex: results },
+        { regex: '/^Resource::arn:<AWS::Partition>:s3:::<BackfillResults[0-9A-F]*>\\/\\*$/' },
       ],
-      true,
     );
+    acknowledge(
+      this.stateMachine.node.findChild('DistributedMapPolicy'),
+      "A Distributed Map starts, describes and stops its own child executions: executions of this state machine's Map Runs only.",
+      ['/InventoryFiles', '/ListedFiles', '/PendingFiles', ''].map((label) => ({
+        regex: `/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*${label.replace('/', '\\/')}:\\*$/`,
+      })),
+    );
+    NagSuppressions.addResourceSuppressions(this.stateMachine, [
+      { id: 'AwsSolutions-SF2', reason: 'X-Ray adds cost; each child batch is logged by its function.' },
+      {
+        id: 'Serverless-StepFunctionStateMachineXray',
+        reason: 'X-Ray adds cost; each child batch is logged by its function.',
+      },
+    ]);
     NagSuppressions.addResourceSuppressions(this.function, [
       {
         id: 'Serverless-LambdaDLQ',

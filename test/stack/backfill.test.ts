@@ -128,3 +128,17 @@ describe('least privilege', () => {
     expect(buildStack({ distributedBackfill: false }).backfill).toBeUndefined();
   });
 });
+
+describe('the first archive tier', () => {
+  it('is Glacier Flexible Retrieval by default, Glacier Instant Retrieval with firstArchiveClass instant', () => {
+    const transitionsOf = (t: Template) =>
+      JSON.stringify(
+        t.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: Match.anyValue() } }),
+      );
+    expect(transitionsOf(template)).toContain('"StorageClass":"GLACIER"');
+    const instant = Template.fromStack(buildStack({ firstArchiveClass: 'instant' }));
+    expect(transitionsOf(instant)).toContain('"StorageClass":"GLACIER_IR"');
+    expect(transitionsOf(instant)).not.toContain('"StorageClass":"GLACIER"');
+    expect(transitionsOf(instant)).toContain('"StorageClass":"DEEP_ARCHIVE"');
+  });
+});
