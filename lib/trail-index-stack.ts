@@ -163,6 +163,7 @@ export class TrailIndexStack extends Stack {
     });
     if (props.distributedBackfill ?? true) {
       this.backfill = new DistributedBackfill(this, 'Backfill', {
+        ...roleName('backfill'),
         ...reader,
         logBucket: this.logBucket,
         logKeyPrefix: keyPrefix,
@@ -196,13 +197,17 @@ export class TrailIndexStack extends Stack {
       const arn = (role: string) =>
         namedRoles
           ? `arn:${partitionOf(this.region)}:iam::${this.account}:role/${this.stackName}-${role}-${this.region}`
-          : `<the ${role === 'indexer' ? 'IndexerRoleArn' : 'VerifierRoleArn'} output: synthesize with the account and region known to print it here>`;
+          : `<the ${{ indexer: 'IndexerRoleArn', verifier: 'VerifierRoleArn', backfill: 'BackfillRoleArn' }[role] ?? role} output: synthesize with the account and region known to print it here>`;
       const where = {
         bucketName: attach,
         keyPrefix,
         ...(props.existingLogKmsKeyArn === undefined ? {} : { kmsKeyArn: props.existingLogKmsKeyArn }),
       };
-      const roleArns = [arn('indexer'), arn('verifier')];
+      const roleArns = [
+        arn('indexer'),
+        arn('verifier'),
+        ...(this.backfill === undefined ? [] : [arn('backfill')]),
+      ];
       if (props.logReaderRoleArn === undefined) {
         const statements = logArchiveStatements(where, { roleArns });
         Annotations.of(this).addInfo(
@@ -343,6 +348,10 @@ export class TrailIndexStack extends Stack {
             backfillStateMachineArn: {
               value: this.backfill.stateMachine.stateMachineArn,
               description: 'The distributed backfill (trail-index backfill --distributed)',
+            },
+            backfillRoleArn: {
+              value: this.backfill.role.roleArn,
+              description: "The distributed backfill's role (reads and restores the log files)",
             },
             backfillMaxConcurrency: {
               value: String(this.backfill.maxConcurrency),

@@ -104,4 +104,5 @@ export const STACK_OUTPUT = {
   /** The distributed backfill's state machine, and its default concurrency. */
   backfillStateMachineArn: 'BackfillStateMachineArn',
   backfillMaxConcurrency: 'BackfillMaxConcurrency',
+  backfillRoleArn: 'BackfillRoleArn',
 } as const;

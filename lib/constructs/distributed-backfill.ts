@@ -52,6 +52,8 @@ export interface DistributedBackfillProps {
   readonly inventoryBucket?: s3.IBucket;
   /** @default DEFAULT_BACKFILL_MAX_CONCURRENCY */
   readonly maxConcurrency?: number;
+  /** A fixed role name, so that its ARN is known at synth (for a log-archive account's policies). */
+  readonly roleName?: string;
 }
 
 /**
@@ -84,16 +86,18 @@ export class DistributedBackfill extends Construct {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      minimumTLSVersion: 1.2,
       lifecycleRules: [{ expiration: Duration.days(BACKFILL_RESULTS_DAYS) }],
-      // Working files of a backfill, not audit data.
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: false,
+      // Kept with the stack's other data when it is deleted; its files expire on their own.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.role = new iam.Role(this, 'Role', {
+      ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description:
         'trail-index backfill: read and restore log files, write the index, read and write results',

@@ -29,7 +29,7 @@ function synth(options: TrailIndexOptions) {
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
 
-function roleStatements(template: Template, role: 'Indexer' | 'Verifier'): Statement[] {
+function roleStatements(template: Template, role: 'Indexer' | 'Verifier' | 'Backfill'): Statement[] {
   const policies = template.findResources('AWS::IAM::Policy', {
     Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${role}Role`) }] },
   });
@@ -53,8 +53,10 @@ describe.each([
 
   it('creates no trail, no bucket, no lifecycle and no trail key', () => {
     template.resourceCountIs('AWS::CloudTrail::Trail', 0);
-    template.resourceCountIs('AWS::S3::Bucket', 0);
-    template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+    // The only bucket: the distributed backfill's results (its working files, no log file).
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    expect(stack.backfill?.results).toBeDefined();
+    template.resourceCountIs('AWS::S3::BucketPolicy', 1); // the results bucket's TLS-only policy
     template.resourceCountIs('AWS::KMS::Key', 1); // the alert topic's own key only
     expect(stack.audit).toBeUndefined();
   });
@@ -227,7 +229,7 @@ describe('a reader role in the log-archive account, instead of bucket-policy sta
   it('lets both functions assume it, tells them to, and prints its trust and permissions policies', () => {
     const role = 'arn:aws:iam::999999999999:role/trail-index-reader';
     const { stack, template } = synth({ ...base, notificationPath: 'eventbridge', logReaderRoleArn: role });
-    for (const fn of ['Indexer', 'Verifier'] as const) {
+    for (const fn of ['Indexer', 'Verifier', 'Backfill'] as const) {
       expect(roleStatements(template, fn)).toContainEqual(
         expect.objectContaining({ Action: 'sts:AssumeRole', Resource: role }),
       );
@@ -237,7 +239,7 @@ describe('a reader role in the log-archive account, instead of bucket-policy sta
         (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties
           .Environment?.Variables ?? {},
     );
-    expect(functions.filter((env) => env.LOG_READER_ROLE_ARN === role)).toHaveLength(2);
+    expect(functions.filter((env) => env.LOG_READER_ROLE_ARN === role)).toHaveLength(3);
     const info = Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('gives the role'));
     const data: unknown = info[0]?.entry.data;
     const text = typeof data === 'string' ? data : '';
