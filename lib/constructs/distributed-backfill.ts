@@ -1,9 +1,7 @@
-import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,9 +10,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct, type IConstruct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
+import { serviceFunction } from './service-function';
 import { MAX_ROUNDS } from '../../lambdas/backfill/archive';
-import { BUNDLING, grantLogReads, logsRoot } from './indexer-function';
+import { grantLogReads, logsRoot } from './indexer-function';
 
 /**
  * Children running at once, by default. Each runs one batch function at a time, so this is also the
@@ -92,22 +90,17 @@ export class DistributedBackfill extends Construct {
       // Kept with the stack's other data when it is deleted; its files expire on their own.
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
+    ({ fn: this.function, role: this.role } = serviceFunction(this, {
+      description: 'trail-index: index a batch of historical log files (restoring archived ones first)',
+      roleDescription:
         'trail-index backfill: read and restore log files, write the index, read and write results',
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+      entry: 'backfill/handler.ts',
+      memorySize: 1024,
+      // Under the Express child's 5 minutes, so that a slow batch fails as a Task and is retried.
+      timeout: Duration.minutes(4),
+      environment: props.environment,
+      ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
+    }));
     grantLogReads(this.role, props);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -131,29 +124,6 @@ export class DistributedBackfill extends Construct {
     props.alertTopic.grantPublish(this.role);
     this.results.grantRead(this.role);
     this.results.grantPut(this.role);
-
-    const projectRoot = path.resolve(__dirname, '..', '..');
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      description: 'trail-index: index a batch of historical log files (restoring archived ones first)',
-      entry: path.join(projectRoot, 'lambdas', 'backfill', 'handler.ts'),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
-      // Under the Express child's 5 minutes, so that a slow batch fails as a Task and is retried.
-      timeout: Duration.minutes(4),
-      role: this.role,
-      logGroup,
-      environment: {
-        ...props.environment,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: BUNDLING,
-    });
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'trail-index: backfill a range of CloudTrail log files, restoring archived ones',

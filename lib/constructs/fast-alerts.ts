@@ -1,21 +1,18 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { serviceFunction } from './service-function';
 import { type AlertRule, eventPatterns } from '../../lambdas/shared/alert-rules';
-import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
+import { ENV } from '../../lambdas/shared/config';
 import { deadLetterQueue } from './dead-letter-queue';
-import { BUNDLING } from './indexer-function';
 
 /**
  * How long EventBridge keeps retrying the function (its retry policy): an alert an hour late is
@@ -53,20 +50,22 @@ export class FastAlerts extends Construct {
   public constructor(scope: Construct, id: string, props: FastAlertsProps) {
     super(scope, id);
     this.failureQueue = deadLetterQueue(this, 'FailureQueue');
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'trail-index fast-path alerter: alert on CloudTrail API call events from EventBridge',
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+    ({ fn: this.function, role: this.role } = serviceFunction(this, {
+      description: 'trail-index: alert within seconds on CloudTrail API call events from EventBridge',
+      roleDescription: 'trail-index fast-path alerter: alert on CloudTrail API call events from EventBridge',
+      entry: 'alerter/handler.ts',
+      // One event, a few DynamoDB and SNS calls: small and quick.
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: {
+        [ENV.tableName]: props.table.tableName,
+        [ENV.alertTopicArn]: props.alertTopic.topicArn,
+        ...props.alertEnvironment,
+        ...(props.retentionDays === undefined ? {} : { [ENV.retentionDays]: String(props.retentionDays) }),
+      },
+      onFailure: this.failureQueue,
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+    }));
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         // Alert markers (Get/Put/Update/Delete, with conditions) and rate windows (Update).
@@ -75,34 +74,6 @@ export class FastAlerts extends Construct {
       }),
     );
     props.alertTopic.grantPublish(this.role);
-
-    const projectRoot = path.resolve(__dirname, '..', '..');
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      description: 'trail-index: alert within seconds on CloudTrail API call events from EventBridge',
-      entry: path.join(projectRoot, 'lambdas', 'alerter', 'handler.ts'),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      // One event, a few DynamoDB and SNS calls: small and quick.
-      memorySize: 256,
-      timeout: Duration.seconds(30),
-      role: this.role,
-      logGroup,
-      environment: {
-        [ENV.tableName]: props.table.tableName,
-        [ENV.alertTopicArn]: props.alertTopic.topicArn,
-        ...props.alertEnvironment,
-        ...(props.retentionDays === undefined ? {} : { [ENV.retentionDays]: String(props.retentionDays) }),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      onFailure: new destinations.SqsDestination(this.failureQueue),
-      retryAttempts: 2,
-      bundling: BUNDLING,
-    });
 
     for (const [source, pattern] of eventPatterns(props.rules)) {
       const name = source.replace(/\.amazonaws\.com$/, '');

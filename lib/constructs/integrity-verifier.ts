@@ -1,21 +1,19 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { serviceFunction } from './service-function';
 import { deadLetterQueue } from './dead-letter-queue';
-import { acknowledgeReaderFindings, BUNDLING, grantLogReads, logsRoot } from './indexer-function';
-import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
+import { acknowledgeReaderFindings, grantLogReads, logsRoot } from './indexer-function';
+import { ENV } from '../../lambdas/shared/config';
 
 /**
  * How often the verifier runs. CloudTrail writes one digest per account and region per hour, so an
@@ -72,38 +70,15 @@ export class IntegrityVerifier extends Construct {
   public constructor(scope: Construct, id: string, props: IntegrityVerifierProps) {
     super(scope, id);
     this.failureDestinationQueue = deadLetterQueue(this, 'FailureDestinationQueue');
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'trail-index verifier: read CloudTrail digests and log files, record verdicts, publish alerts',
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-
-    const projectRoot = path.resolve(__dirname, '..', '..');
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    ({ fn: this.function, role: this.role } = serviceFunction(this, {
       description: "trail-index: verify CloudTrail's signed digests and the log files they list",
-      entry: path.join(projectRoot, 'lambdas', 'verifier', 'handler.ts'),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      roleDescription:
+        'trail-index verifier: read CloudTrail digests and log files, record verdicts, publish alerts',
+      entry: 'verifier/handler.ts',
       memorySize: 1024,
       timeout: VERIFIER_TIMEOUT,
       // One run at a time: two would check the same digests and race on the chains' positions.
       reservedConcurrentExecutions: 1,
-      role: this.role,
-      logGroup,
       environment: {
         [ENV.tableName]: props.table.tableName,
         [ENV.alertTopicArn]: props.alertTopic.topicArn,
@@ -111,14 +86,11 @@ export class IntegrityVerifier extends Construct {
         [ENV.logKeyPrefix]: props.logKeyPrefix ?? '',
         [ENV.verifyFirstRunHours]: String(props.firstRunHours ?? 24),
         ...(props.readerRoleArn === undefined ? {} : { [ENV.logReaderRoleArn]: props.readerRoleArn }),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
       },
-      onFailure: new destinations.SqsDestination(this.failureDestinationQueue),
-      retryAttempts: 2,
-      bundling: BUNDLING,
-    });
+      onFailure: this.failureDestinationQueue,
+      ...(props.roleName === undefined ? {} : { roleName: props.roleName }),
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+    }));
 
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({

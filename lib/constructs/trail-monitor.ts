@@ -1,20 +1,17 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
+import { serviceFunction } from './service-function';
+import { ENV } from '../../lambdas/shared/config';
 import { deadLetterQueue } from './dead-letter-queue';
-import { BUNDLING } from './indexer-function';
 
 /** How often GetTrailStatus is checked: a stopped trail is known within this, log files or not. */
 export const TRAIL_CHECK_SCHEDULE = Duration.minutes(5);
@@ -44,20 +41,23 @@ export class TrailMonitor extends Construct {
   public constructor(scope: Construct, id: string, props: TrailMonitorProps) {
     super(scope, id);
     this.failureQueue = deadLetterQueue(this, 'FailureQueue');
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: "trail-index trail monitor: check the trail's status and alert on changes",
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+    ({ fn: this.function, role: this.role } = serviceFunction(this, {
+      description: "trail-index: check the trail's status (GetTrailStatus) and alert on each change",
+      roleDescription: "trail-index trail monitor: check the trail's status and alert on changes",
+      entry: 'trail-monitor/handler.ts',
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      // One check at a time: two would read the same state.
+      reservedConcurrentExecutions: 1,
+      environment: {
+        [ENV.trailArn]: props.trailArn,
+        [ENV.tableName]: props.table.tableName,
+        [ENV.alertTopicArn]: props.alertTopic.topicArn,
+      },
+      onFailure: this.failureQueue,
+      retryAttempts: 1,
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+    }));
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         // GetTrailStatus supports the trail resource type (Service Authorization Reference for AWS
@@ -76,33 +76,6 @@ export class TrailMonitor extends Construct {
     );
     props.alertTopic.grantPublish(this.role);
 
-    const projectRoot = path.resolve(__dirname, '..', '..');
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      description: "trail-index: check the trail's status (GetTrailStatus) and alert on each change",
-      entry: path.join(projectRoot, 'lambdas', 'trail-monitor', 'handler.ts'),
-      handler: 'handler',
-      projectRoot,
-      depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(60),
-      // One check at a time: two would read the same state.
-      reservedConcurrentExecutions: 1,
-      role: this.role,
-      logGroup,
-      environment: {
-        [ENV.trailArn]: props.trailArn,
-        [ENV.tableName]: props.table.tableName,
-        [ENV.alertTopicArn]: props.alertTopic.topicArn,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      onFailure: new destinations.SqsDestination(this.failureQueue),
-      retryAttempts: 1,
-      bundling: BUNDLING,
-    });
     this.schedule = new events.Rule(this, 'Schedule', {
       description: "trail-index: check the trail's status",
       schedule: events.Schedule.rate(props.schedule ?? TRAIL_CHECK_SCHEDULE),
