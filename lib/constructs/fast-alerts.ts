@@ -7,9 +7,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { serviceFunction } from './service-function';
+import { acknowledgeAlertingFunction, serviceFunction } from './service-function';
 import { type AlertRule, eventPatterns } from '../../lambdas/shared/alert-rules';
 import { ENV } from '../../lambdas/shared/config';
 import { deadLetterQueue } from './dead-letter-queue';
@@ -91,30 +90,12 @@ export class FastAlerts extends Construct {
       this.rules.set(source, rule);
     }
 
-    NagSuppressions.addResourceSuppressions(
-      this.role.node.findChild('DefaultPolicy'),
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on its key (granted by grantPublish).',
-          appliesTo: ['Action::kms:GenerateDataKey*'],
-        },
-      ],
-      true,
+    acknowledgeAlertingFunction(
+      this.role,
+      this.function,
+      'each event',
+      "Failed invocations and undeliverable events go to the failure queue (OnFailure and the rules' DLQ).",
     );
-    NagSuppressions.addResourceSuppressions(this.function, [
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          "Failed invocations and undeliverable events go to the failure queue (OnFailure and the rules' DLQ).",
-      },
-      {
-        id: 'Serverless-LambdaTracing',
-        reason:
-          'X-Ray needs Resource "*" in the role and adds cost; Powertools logs and metrics follow each event.',
-      },
-    ]);
   }
 }
 

@@ -6,6 +6,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/config';
 import { BUNDLING } from './indexer-function';
@@ -89,4 +90,35 @@ export function serviceFunction(
     bundling: BUNDLING,
   });
   return { fn, role, logGroup };
+}
+
+/**
+ * The cdk-nag findings of a function that publishes to the encrypted alert topic and has an
+ * OnFailure destination: `kms:GenerateDataKey*` on the topic's key, no DLQ besides, no X-Ray.
+ */
+export function acknowledgeAlertingFunction(
+  role: iam.Role,
+  fn: lambda.IFunction,
+  unitOfWork: string,
+  dlqReason: string,
+): void {
+  NagSuppressions.addResourceSuppressions(
+    role.node.findChild('DefaultPolicy'),
+    [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on its key (granted by grantPublish).',
+        appliesTo: ['Action::kms:GenerateDataKey*'],
+      },
+    ],
+    true,
+  );
+  NagSuppressions.addResourceSuppressions(fn, [
+    { id: 'Serverless-LambdaDLQ', reason: dlqReason },
+    {
+      id: 'Serverless-LambdaTracing',
+      reason: `X-Ray needs Resource "*" in the role and adds cost; Powertools logs and metrics follow ${unitOfWork}.`,
+    },
+  ]);
 }

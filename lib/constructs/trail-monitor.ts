@@ -7,9 +7,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { serviceFunction } from './service-function';
+import { acknowledgeAlertingFunction, serviceFunction } from './service-function';
 import { ENV } from '../../lambdas/shared/config';
 import { deadLetterQueue } from './dead-letter-queue';
 
@@ -84,25 +83,11 @@ export class TrailMonitor extends Construct {
       ],
     });
 
-    NagSuppressions.addResourceSuppressions(
-      this.role.node.findChild('DefaultPolicy'),
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* on its key (granted by grantPublish).',
-          appliesTo: ['Action::kms:GenerateDataKey*'],
-        },
-      ],
-      true,
+    acknowledgeAlertingFunction(
+      this.role,
+      this.function,
+      'each check',
+      'Failed checks go to the OnFailure destination queue.',
     );
-    NagSuppressions.addResourceSuppressions(this.function, [
-      { id: 'Serverless-LambdaDLQ', reason: 'Failed checks go to the OnFailure destination queue.' },
-      {
-        id: 'Serverless-LambdaTracing',
-        reason:
-          'X-Ray needs Resource "*" in the role and adds cost; Powertools logs and metrics follow each check.',
-      },
-    ]);
   }
 }
