@@ -7,8 +7,10 @@
 import { logsRoot } from './constructs/indexer-function';
 
 export interface ReaderRoles {
-  /** ARNs of the roles that read: the indexer's and the verifier's. */
+  /** ARNs of the roles that read: the indexer's, the verifier's and the backfill's. */
   readonly roleArns: readonly string[];
+  /** ARNs of the roles that may restore archived files (the distributed backfill's). @default - none */
+  readonly restoreRoleArns?: readonly string[];
 }
 
 export interface LogArchiveStatements {
@@ -30,6 +32,8 @@ function reads(where: LogArchiveLocation) {
   const logs = logsRoot(where.keyPrefix);
   return {
     get: { Action: 's3:GetObject', Resource: `${bucketArn}/${logs}*` },
+    // An object action like GetObject, on the same objects: archived files are restored first.
+    restore: { Action: 's3:RestoreObject', Resource: `${bucketArn}/${logs}*` },
     list: {
       Action: 's3:ListBucket',
       Resource: bucketArn,
@@ -44,19 +48,30 @@ function reads(where: LogArchiveLocation) {
   };
 }
 
-function principalOf(readers: ReaderRoles) {
-  return { AWS: readers.roleArns.length === 1 ? readers.roleArns[0] : [...readers.roleArns] };
+function principalOf(roleArns: readonly string[]) {
+  return { AWS: roleArns.length === 1 ? roleArns[0] : [...roleArns] };
 }
 
 export function logArchiveStatements(where: LogArchiveLocation, readers: ReaderRoles): LogArchiveStatements {
-  const { get, list, decrypt } = reads(where);
-  const allow = { Effect: 'Allow', Principal: principalOf(readers) };
+  const { get, list, decrypt, restore } = reads(where);
+  const allow = { Effect: 'Allow', Principal: principalOf(readers.roleArns) };
+  const restorers = readers.restoreRoleArns ?? [];
   return {
     // S3 User Guide, "Bucket owner granting cross-account bucket permissions": the other account's
     // principals, GetObject on the objects and ListBucket on the bucket (limited by s3:prefix).
     bucketPolicy: [
       { Sid: 'TrailIndexReadLogFiles', ...allow, ...get },
       { Sid: 'TrailIndexListLogFiles', ...allow, ...list },
+      ...(restorers.length === 0
+        ? []
+        : [
+            {
+              Sid: 'TrailIndexRestoreArchivedLogFiles',
+              Effect: 'Allow',
+              Principal: principalOf(restorers),
+              ...restore,
+            },
+          ]),
     ],
     // CloudTrail User Guide, "Granting decrypt permissions for trails" (users in other accounts):
     // kms:Decrypt for the principals, only for CloudTrail's files (their encryption context).
@@ -77,17 +92,19 @@ export function readerRolePolicies(
   where: LogArchiveLocation,
   readers: ReaderRoles,
 ): { trustPolicy: Record<string, unknown>; permissionsPolicy: Record<string, unknown> } {
-  const { get, list, decrypt } = reads(where);
+  const { get, list, decrypt, restore } = reads(where);
   return {
     trustPolicy: {
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: principalOf(readers), Action: 'sts:AssumeRole' }],
+      Statement: [{ Effect: 'Allow', Principal: principalOf(readers.roleArns), Action: 'sts:AssumeRole' }],
     },
     permissionsPolicy: {
       Version: '2012-10-17',
       Statement: [
         { Effect: 'Allow', ...get },
         { Effect: 'Allow', ...list },
+        // The distributed backfill restores archived files through the same role.
+        ...((readers.restoreRoleArns ?? []).length === 0 ? [] : [{ Effect: 'Allow', ...restore }]),
         ...(where.kmsKeyArn === undefined ? [] : [{ Effect: 'Allow', ...decrypt(where.kmsKeyArn) }]),
       ],
     },

@@ -208,8 +208,9 @@ export class TrailIndexStack extends Stack {
         arn('verifier'),
         ...(this.backfill === undefined ? [] : [arn('backfill')]),
       ];
+      const restoreRoleArns = this.backfill === undefined ? [] : [arn('backfill')];
       if (props.logReaderRoleArn === undefined) {
-        const statements = logArchiveStatements(where, { roleArns });
+        const statements = logArchiveStatements(where, { roleArns, restoreRoleArns });
         Annotations.of(this).addInfo(
           `The owner of ${attach} (account ${props.existingLogBucketAccount}) adds to its bucket policy:\n${JSON.stringify(statements.bucketPolicy, null, 2)}` +
             (statements.keyPolicy.length === 0
@@ -217,7 +218,7 @@ export class TrailIndexStack extends Stack {
               : `\nand to the key policy of ${props.existingLogKmsKeyArn ?? ''}:\n${JSON.stringify(statements.keyPolicy, null, 2)}`),
         );
       } else {
-        const policies = readerRolePolicies(where, { roleArns });
+        const policies = readerRolePolicies(where, { roleArns, restoreRoleArns });
         Annotations.of(this).addInfo(
           `The owner of ${attach} (account ${props.existingLogBucketAccount}) gives the role ${props.logReaderRoleArn} this trust policy:\n${JSON.stringify(policies.trustPolicy, null, 2)}\nand these permissions:\n${JSON.stringify(policies.permissionsPolicy, null, 2)}`,
         );

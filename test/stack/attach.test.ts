@@ -222,6 +222,20 @@ describe('the printed statements, with the account and region known', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'TrailIndexStack-verifier-eu-west-1',
     });
+    // The distributed backfill reads too, and restores archived files: that statement names it alone.
+    const text = typeof data === 'string' ? data : '';
+    const statements = JSON.parse(text.slice(text.indexOf('['), text.indexOf('\n]') + 2)) as {
+      Sid: string;
+      Principal: { AWS: string | string[] };
+      Action: string;
+    }[];
+    expect(statements.find((s) => s.Sid === 'TrailIndexRestoreArchivedLogFiles')).toMatchObject({
+      Principal: { AWS: 'arn:aws:iam::111122223333:role/TrailIndexStack-backfill-eu-west-1' },
+      Action: 's3:RestoreObject',
+    });
+    expect(statements.find((s) => s.Sid === 'TrailIndexReadLogFiles')?.Principal.AWS).toContain(
+      'arn:aws:iam::111122223333:role/TrailIndexStack-backfill-eu-west-1',
+    );
   });
 });
 
