@@ -10,6 +10,11 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type * as Batch from '../lambdas/backfill/batch';
 import type * as Adapters from '../lambdas/backfill/aws-adapters';
 import type * as Deps from '../lambdas/indexer/deps';
+import type * as Reader from '../lambdas/indexer/s3-log-reader';
+import type * as Writer from '../lambdas/indexer/index-writer';
+import type * as Publisher from '../lambdas/indexer/alert-publisher';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { provisionPipeline, startEmulators } from '../cli/emulators';
 import { BACKFILL_ITEMS_PER_BATCH } from '../lib/constructs/distributed-backfill';
 import { logFileText } from './cloudtrail-generator';
@@ -38,14 +43,32 @@ export async function backfillBenchmark(
   const { s3ArchiveClient } = load('../lambdas/backfill/aws-adapters') as typeof Adapters;
   const { defaultDeps } = load('../lambdas/indexer/deps') as typeof Deps;
   const s3 = new S3Client({});
+  const dynamodb = new DynamoDBClient({});
+  const sns = new SNSClient({});
   const rates: number[] = [];
   let jsonBytes = 0;
   try {
-    const indexer = defaultDeps({
+    // The configuration from defaultDeps; the clients made here, for this run's emulators (the
+    // module's shared clients may point at an earlier benchmark's).
+    const { config } = defaultDeps({
       tableName: pipeline.tableName,
       alertTopicArn: pipeline.alertTopicArn,
       logSource: { bucket: pipeline.bucket, prefix: '' },
     });
+    const { createS3LogReader } = load('../lambdas/indexer/s3-log-reader') as typeof Reader;
+    const { createIndexWriter } = load('../lambdas/indexer/index-writer') as typeof Writer;
+    const { createAlertPublisher } = load('../lambdas/indexer/alert-publisher') as typeof Publisher;
+    const indexer = {
+      config,
+      reader: createS3LogReader(s3),
+      writer: createIndexWriter({ client: dynamodb, tableName: pipeline.tableName, concurrency: 4 }),
+      alerts: createAlertPublisher({
+        dynamodb,
+        sns,
+        tableName: pipeline.tableName,
+        topicArn: pipeline.alertTopicArn,
+      }),
+    };
     for (let b = 0; b < batches; b++) {
       const items: { Key: string }[] = [];
       for (let k = 0; k < BACKFILL_ITEMS_PER_BATCH; k++) {
@@ -72,7 +95,7 @@ export async function backfillBenchmark(
       log(`  backfill batch ${b + 1}/${batches}: ${items.length} keys in ${seconds.toFixed(2)} s`);
     }
   } finally {
-    s3.destroy();
+    for (const client of [s3, dynamodb, sns]) client.destroy();
     await emulators.stop();
     for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
     Object.assign(process.env, saved);
