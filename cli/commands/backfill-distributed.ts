@@ -25,8 +25,8 @@ import { CliError, UsageError } from '../errors';
 import { parseTimeRange } from '../time';
 
 /**
- * Keys one child indexes per second: the slowest of the runs `npm run bench` measured on the
- * emulators (125 to 178 keys/s, 4 files at a time, 65 KB of JSON each). On AWS each GET waits for
+ * Keys one child indexes per second: the slowest of the runs `npm run bench` has measured on the
+ * emulators (125 to 388 keys/s, 4 files at a time, 65 KB of JSON each). On AWS each GET waits for
  * S3 (tens of milliseconds), which the 4 files in flight hide in part.
  */
 export const MEASURED_KEYS_PER_SECOND_PER_CHILD = 125;
