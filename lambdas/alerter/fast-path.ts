@@ -5,9 +5,9 @@
  * not. The log-file path stays the complete record: an event this path never saw (EventBridge
  * delivers AWS service events on a best-effort basis) is alerted when its file arrives.
  */
-import type { AlertRule, OwnResources } from '../shared/alert-rules';
+import { type AlertRule, matchingRules, type OwnResources } from '../shared/alert-rules';
 import { buildEventItem } from '../shared/event-item';
-import { type AlertingDeps, matchRecord, raise, type RaiseOutcome } from '../indexer/alerting';
+import { type AlertingDeps, raise, type RaiseOutcome, toMatches } from '../indexer/alerting';
 
 export const API_CALL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 
@@ -58,7 +58,12 @@ export async function handleEvent(
     ...(deps.retentionDays === undefined ? {} : { retentionDays: deps.retentionDays }),
   });
   const outcomes: { ruleId: string; outcome: RaiseOutcome }[] = [];
-  for (const match of matchRecord(deps.rules, deps.own, detail, facts, facts.expiresAt)) {
+  for (const match of toMatches(
+    matchingRules(deps.rules, detail, deps.own),
+    detail,
+    facts,
+    facts.expiresAt,
+  )) {
     const { outcome } = await raise(deps, match, 'eventbridge');
     outcomes.push({ ruleId: match.rule.id, outcome });
   }

@@ -12,7 +12,7 @@ import {
   formatAlert,
   shellQuote,
 } from '../shared/alert-message';
-import { type AlertRule, fieldValue, matchingRules, type OwnResources } from '../shared/alert-rules';
+import { type AlertRule, fieldValue } from '../shared/alert-rules';
 import type { AlertOutcome, AlertPublisher } from './alert-publisher';
 import type { RateCounter } from './rate-counter';
 
@@ -32,15 +32,17 @@ export interface MatchedRule {
   readonly expiresAt?: number;
 }
 
-/** The rules a record matches, ready to raise. */
-export function matchRecord(
-  rules: readonly AlertRule[],
-  own: OwnResources,
+/**
+ * The rules a record matched (`matchingRules`), ready to raise with the record's facts. Matching
+ * comes first so that a record no rule wants costs no item.
+ */
+export function toMatches(
+  matched: readonly AlertRule[],
   record: Readonly<Record<string, unknown>>,
   facts: AlertFacts,
   expiresAt?: number,
 ): MatchedRule[] {
-  return matchingRules(rules, record, own).map((rule) => {
+  return matched.map((rule) => {
     const resource = rule.resource?.fields
       .map((field) => fieldValue(record, field))
       .find((v): v is string => typeof v === 'string');

@@ -12,9 +12,9 @@ import {
   estimateItemSize,
 } from '../shared/event-item';
 import { type AlertMessage, formatAlert } from '../shared/alert-message';
-import { type AlertRule, DEFAULT_ALERT_RULES, type OwnResources } from '../shared/alert-rules';
+import { type AlertRule, DEFAULT_ALERT_RULES, matchingRules, type OwnResources } from '../shared/alert-rules';
 import type { AlertPublisher } from './alert-publisher';
-import { type MatchedRule, matchRecord, raise } from './alerting';
+import { type MatchedRule, raise, toMatches } from './alerting';
 import type { RateCounter } from './rate-counter';
 import type { IndexerConfig } from './config';
 import { UnreadableFileError } from './errors';
@@ -146,6 +146,9 @@ export async function processLogFile(
     for await (const { record, raw } of scanLogFile(body, scanned, stats, nameFilters)) {
       const source = record.eventSource;
       const indexedSource = typeof source === 'string' && indexed.has(source);
+      const hit = matchingRules(rules, record, own);
+      // A record of a rule's source that no rule wants (another function, another bucket): no item.
+      if (!indexedSource && hit.length === 0) continue;
       const item = buildEventItem(record, {
         logBucket: bucket,
         logKey: key,
@@ -153,9 +156,7 @@ export async function processLogFile(
         raw,
         ...(deps.config.retentionDays === undefined ? {} : { retentionDays: deps.config.retentionDays }),
       });
-      const matched = matchRecord(rules, own, record, item, item.expiresAt);
-      if (!indexedSource && matched.length === 0) continue;
-      matches.push(...matched);
+      matches.push(...toMatches(hit, record, item, item.expiresAt));
       for (const extra of [item, ...buildCaseLinkItems(item)]) {
         buffer.push(extra);
         bufferBytes += estimateItemSize(extra);
