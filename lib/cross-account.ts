@@ -11,6 +11,11 @@ export interface ReaderRoles {
   readonly roleArns: readonly string[];
   /** ARNs of the roles that may restore archived files (the distributed backfill's). @default - none */
   readonly restoreRoleArns?: readonly string[];
+  /**
+   * ARNs of roles that only list the files, and cannot assume a reader role: the backfill's state
+   * machine, whose Distributed Map lists the bucket itself. @default - none
+   */
+  readonly listRoleArns?: readonly string[];
 }
 
 export interface LogArchiveStatements {
@@ -61,7 +66,12 @@ export function logArchiveStatements(where: LogArchiveLocation, readers: ReaderR
     // principals, GetObject on the objects and ListBucket on the bucket (limited by s3:prefix).
     bucketPolicy: [
       { Sid: 'TrailIndexReadLogFiles', ...allow, ...get },
-      { Sid: 'TrailIndexListLogFiles', ...allow, ...list },
+      {
+        Sid: 'TrailIndexListLogFiles',
+        Effect: 'Allow',
+        Principal: principalOf([...readers.roleArns, ...(readers.listRoleArns ?? [])]),
+        ...list,
+      },
       ...(restorers.length === 0
         ? []
         : [
@@ -91,9 +101,19 @@ export function logArchiveStatements(where: LogArchiveLocation, readers: ReaderR
 export function readerRolePolicies(
   where: LogArchiveLocation,
   readers: ReaderRoles,
-): { trustPolicy: Record<string, unknown>; permissionsPolicy: Record<string, unknown> } {
+): {
+  trustPolicy: Record<string, unknown>;
+  permissionsPolicy: Record<string, unknown>;
+  /** For roles that cannot assume the reader role (the backfill's state machine): statements for the bucket policy. */
+  bucketPolicy: readonly Record<string, unknown>[];
+} {
   const { get, list, decrypt, restore } = reads(where);
+  const listers = readers.listRoleArns ?? [];
   return {
+    bucketPolicy:
+      listers.length === 0
+        ? []
+        : [{ Sid: 'TrailIndexListLogFiles', Effect: 'Allow', Principal: principalOf(listers), ...list }],
     trustPolicy: {
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Principal: principalOf(readers.roleArns), Action: 'sts:AssumeRole' }],

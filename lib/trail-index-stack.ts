@@ -164,6 +164,7 @@ export class TrailIndexStack extends Stack {
     if (props.distributedBackfill ?? true) {
       this.backfill = new DistributedBackfill(this, 'Backfill', {
         ...roleName('backfill'),
+        ...(namedRoles ? { stateMachineRoleName: `${this.stackName}-backfill-states-${this.region}` } : {}),
         ...reader,
         logBucket: this.logBucket,
         logKeyPrefix: keyPrefix,
@@ -197,7 +198,7 @@ export class TrailIndexStack extends Stack {
       const arn = (role: string) =>
         namedRoles
           ? `arn:${partitionOf(this.region)}:iam::${this.account}:role/${this.stackName}-${role}-${this.region}`
-          : `<the ${{ indexer: 'IndexerRoleArn', verifier: 'VerifierRoleArn', backfill: 'BackfillRoleArn' }[role] ?? role} output: synthesize with the account and region known to print it here>`;
+          : `<the ${{ indexer: 'IndexerRoleArn', verifier: 'VerifierRoleArn', backfill: 'BackfillRoleArn', 'backfill-states': "backfill state machine's role" }[role] ?? role} ARN: synthesize with the account and region known to print it here>`;
       const where = {
         bucketName: attach,
         keyPrefix,
@@ -209,8 +210,9 @@ export class TrailIndexStack extends Stack {
         ...(this.backfill === undefined ? [] : [arn('backfill')]),
       ];
       const restoreRoleArns = this.backfill === undefined ? [] : [arn('backfill')];
+      const listRoleArns = this.backfill === undefined ? [] : [arn('backfill-states')];
       if (props.logReaderRoleArn === undefined) {
-        const statements = logArchiveStatements(where, { roleArns, restoreRoleArns });
+        const statements = logArchiveStatements(where, { roleArns, restoreRoleArns, listRoleArns });
         Annotations.of(this).addInfo(
           `The owner of ${attach} (account ${props.existingLogBucketAccount}) adds to its bucket policy:\n${JSON.stringify(statements.bucketPolicy, null, 2)}` +
             (statements.keyPolicy.length === 0
@@ -218,9 +220,12 @@ export class TrailIndexStack extends Stack {
               : `\nand to the key policy of ${props.existingLogKmsKeyArn ?? ''}:\n${JSON.stringify(statements.keyPolicy, null, 2)}`),
         );
       } else {
-        const policies = readerRolePolicies(where, { roleArns, restoreRoleArns });
+        const policies = readerRolePolicies(where, { roleArns, restoreRoleArns, listRoleArns });
         Annotations.of(this).addInfo(
-          `The owner of ${attach} (account ${props.existingLogBucketAccount}) gives the role ${props.logReaderRoleArn} this trust policy:\n${JSON.stringify(policies.trustPolicy, null, 2)}\nand these permissions:\n${JSON.stringify(policies.permissionsPolicy, null, 2)}`,
+          `The owner of ${attach} (account ${props.existingLogBucketAccount}) gives the role ${props.logReaderRoleArn} this trust policy:\n${JSON.stringify(policies.trustPolicy, null, 2)}\nand these permissions:\n${JSON.stringify(policies.permissionsPolicy, null, 2)}` +
+            (policies.bucketPolicy.length === 0
+              ? ''
+              : `\nand adds to its bucket policy, for the backfill's state machine, which lists the bucket itself:\n${JSON.stringify(policies.bucketPolicy, null, 2)}`),
         );
       }
     }

@@ -52,6 +52,11 @@ export interface DistributedBackfillProps {
   readonly maxConcurrency?: number;
   /** A fixed role name, so that its ARN is known at synth (for a log-archive account's policies). */
   readonly roleName?: string;
+  /**
+   * A fixed name for the state machine's role, which lists the bucket (the Map's item reader).
+   * @default - generated
+   */
+  readonly stateMachineRoleName?: string;
 }
 
 /**
@@ -126,6 +131,15 @@ export class DistributedBackfill extends Construct {
     this.results.grantPut(this.role);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      ...(props.stateMachineRoleName === undefined
+        ? {}
+        : {
+            role: new iam.Role(this, 'StateMachineRole', {
+              roleName: props.stateMachineRoleName,
+              assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+              description: "trail-index backfill's state machine: list the trail's files, run the batches",
+            }),
+          }),
       comment: 'trail-index: backfill a range of CloudTrail log files, restoring archived ones',
       definitionBody: sfn.DefinitionBody.fromChainable(this.definition(props)),
       stateMachineType: sfn.StateMachineType.STANDARD,

@@ -236,6 +236,13 @@ describe('the printed statements, with the account and region known', () => {
     expect(statements.find((s) => s.Sid === 'TrailIndexReadLogFiles')?.Principal.AWS).toContain(
       'arn:aws:iam::111122223333:role/TrailIndexStack-backfill-eu-west-1',
     );
+    // The Distributed Map lists the bucket with the state machine's own role.
+    expect(statements.find((s) => s.Sid === 'TrailIndexListLogFiles')?.Principal.AWS).toContain(
+      'arn:aws:iam::111122223333:role/TrailIndexStack-backfill-states-eu-west-1',
+    );
+    Template.fromStack(stack).hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BackfillStateMachineRole'), 'Arn'] },
+    });
   });
 });
 
