@@ -45,6 +45,9 @@ export async function handleEvent(
   const detail = event.detail;
   if (!isObject(detail) || typeof detail.eventSource !== 'string' || typeof detail.eventName !== 'string')
     return { skipped: 'detail has no eventSource and eventName', outcomes: [] };
+  // Another resource than this deployment's (the patterns only name the calls): nothing to build.
+  const hit = matchingRules(deps.rules, detail, deps.own);
+  if (hit.length === 0) return { outcomes: [] };
   // The same item the log-file path builds from the same record: the same eventID (fitted the same
   // way), so that the two paths claim the same marker.
   const {
@@ -58,12 +61,7 @@ export async function handleEvent(
     ...(deps.retentionDays === undefined ? {} : { retentionDays: deps.retentionDays }),
   });
   const outcomes: { ruleId: string; outcome: RaiseOutcome }[] = [];
-  for (const match of toMatches(
-    matchingRules(deps.rules, detail, deps.own),
-    detail,
-    facts,
-    facts.expiresAt,
-  )) {
+  for (const match of toMatches(hit, detail, facts, facts.expiresAt)) {
     const { outcome } = await raise(deps, match, 'eventbridge');
     outcomes.push({ ruleId: match.rule.id, outcome });
   }

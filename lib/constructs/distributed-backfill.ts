@@ -12,7 +12,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct, type IConstruct } from 'constructs';
 import { serviceFunction } from './service-function';
 import { MAX_ROUNDS } from '../../lambdas/backfill/archive';
-import { grantLogReads, logsRoot } from './indexer-function';
+import { grantIndexing, grantLogReads, logsRoot } from './indexer-function';
 
 /**
  * Children running at once, by default. Each runs one batch function at a time, so this is also the
@@ -114,19 +114,8 @@ export class DistributedBackfill extends Construct {
         resources: [props.logBucket.arnForObjects(`${logsRoot(props.logKeyPrefix)}*`)],
       }),
     );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'dynamodb:BatchWriteItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:GetItem',
-        ],
-        resources: [props.table.tableArn],
-      }),
-    );
-    props.alertTopic.grantPublish(this.role);
+    // The same rights to index as the indexer: it runs the same core.
+    grantIndexing(this.role, props);
     this.results.grantRead(this.role);
     this.results.grantPut(this.role);
 

@@ -219,22 +219,7 @@ export class IndexerFunction extends Construct {
     // bucket.grantRead adds s3:GetBucket* and s3:List*, table grants add the indexes' ARNs.
     // Without s3:ListBucket, S3 answers a missing key with AccessDenied rather than NoSuchKey.
     grantLogReads(this.role, props);
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        // What the indexer calls: BatchWriteItem for events; Get/Put/Update/DeleteItem, with
-        // conditions, for its alert markers.
-        actions: [
-          'dynamodb:BatchWriteItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:GetItem',
-          'dynamodb:ConditionCheckItem',
-        ],
-        resources: [props.table.tableArn],
-      }),
-    );
-    props.alertTopic.grantPublish(this.role);
+    grantIndexing(this.role, props);
 
     props.deliveryTopic?.addSubscription(
       new subscriptions.LambdaSubscription(this.function, {
@@ -293,6 +278,31 @@ export function acknowledgeReaderFindings(
       reason: `X-Ray needs Resource "*" in the role and adds cost; Powertools logs and metrics follow ${unitOfWork}.`,
     },
   ]);
+}
+
+/**
+ * What a function that runs the indexer's core may do besides reading: write the table
+ * (BatchWriteItem for events; Get/Put/Update/DeleteItem, with conditions, for alert markers, rate
+ * windows and file hashes) and publish alerts. The indexer and the distributed backfill.
+ */
+export function grantIndexing(
+  role: iam.Role,
+  target: { readonly table: dynamodb.ITable; readonly alertTopic: sns.ITopic },
+): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:ConditionCheckItem',
+      ],
+      resources: [target.table.tableArn],
+    }),
+  );
+  target.alertTopic.grantPublish(role);
 }
 
 /**
